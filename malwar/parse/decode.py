@@ -1,0 +1,186 @@
+"""Find encoded payloads in a document, decode them, and hand them back as documents.
+
+Each decoded blob becomes a child ``Document`` whose ``layer`` names the chain
+(``base64``, ``base64>hex``, ...) and whose ``origin_line`` is the line of the
+blob in the real file. Decoding is bounded in depth, count and bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+from malwar.models import FileKind
+from malwar.parse.document import Context, Document
+from malwar.parse.text import normalise
+from malwar.settings import ScanLimits
+
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+_HEX_CHARS = b"0123456789abcdefABCDEF"
+
+
+def _mask_table(chars: bytes) -> bytes:
+    table = bytearray(b" " * 256)
+    for c in chars:
+        table[c] = ord("A")
+    return bytes(table)
+
+
+_B64_TABLE = _mask_table(_B64_CHARS)
+_HEX_TABLE = _mask_table(_HEX_CHARS)
+_HEX_ESCAPED = re.compile(r"(?:\\x[0-9a-fA-F]{2}){8,}")
+_URL_ENC = re.compile(r"(?:%[0-9a-fA-F]{2}[^%\s\"'<>]{0,3}){6,}")
+_CHARCODES = re.compile(r"(?:\d{2,3}\s*,\s*){8,}\d{2,3}")
+_TAGS = re.compile("[\U000e0000-\U000e007f]{4,}")
+_ROT13_CUE = re.compile(r"rot[_\-\s]?13|codecs\.decode\([^)\n]{0,200}rot", re.IGNORECASE)
+_MAX_BLOB_CHARS = 1_000_000
+
+
+def _printable_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    good = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    return good / len(text)
+
+
+def _as_text(raw: bytes) -> str | None:
+    """Decoded bytes as text if they look like text (commands, prose, code)."""
+    if len(raw) < 8:
+        return None
+    # PowerShell -EncodedCommand is UTF-16LE.
+    if len(raw) >= 8 and raw[1::2].count(0) > len(raw) // 4:
+        try:
+            text = raw.decode("utf-16-le")
+        except UnicodeDecodeError:
+            return None
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if _printable_ratio(text) < 0.9:
+        return None
+    # Require some shape of language: letters and at least one separator.
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < len(text) * 0.3 or not any(ch in text for ch in " ./:;|=&(-\n"):
+        return None
+    return text
+
+
+def _b64(blob: str) -> bytes | None:
+    s = blob.rstrip("=")
+    if len(s) % 4 == 1:
+        s = s[:-1]
+    try:
+        if "-" in s or "_" in s:
+            return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+        return base64.b64decode(s + "=" * (-len(s) % 4), validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _runs(mask: bytes, min_len: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of every run of at least ``min_len`` marked bytes: C-speed searching."""
+    needle = b"A" * min_len
+    pos = mask.find(needle)
+    while pos != -1:
+        end = mask.find(b" ", pos + min_len)
+        if end == -1:
+            end = len(mask)
+        yield pos, end
+        pos = mask.find(needle, end)
+
+
+def _candidates(doc: Document) -> list[tuple[str, int, str]]:
+    """(layer name, offset in view, decoded text) for each payload found."""
+    view = doc.view
+    out: list[tuple[str, int, str]] = []
+    # One byte per character ("?" for non-ASCII), so byte offsets are view offsets.
+    lower = doc.lower
+    raw_view = view.encode("ascii", "replace")
+    for start, end in _runs(raw_view.translate(_B64_TABLE), 24):
+        blob = view[start:min(end, start + _MAX_BLOB_CHARS)]
+        if end < len(view) and view[end] == "=":
+            blob += "=="[: 2 if view[end:end + 2] == "==" else 1]
+        # Identifiers, paths and words match the alphabet too; decoding weeds them out.
+        if blob.isalpha() and (blob.islower() or blob.isupper()):
+            continue
+        raw = _b64(blob)
+        text = _as_text(raw) if raw else None
+        if text:
+            out.append(("base64", start, text))
+    if "\\x" in view:
+        for m in _HEX_ESCAPED.finditer(view):
+            raw = bytes.fromhex(m.group(0).replace("\\x", ""))
+            text = _as_text(raw)
+            if text:
+                out.append(("hex", m.start(), text))
+    for start, end in _runs(raw_view.translate(_HEX_TABLE), 24):
+        blob = view[start:min(end, start + _MAX_BLOB_CHARS)]
+        try:
+            raw = bytes.fromhex(blob[: len(blob) // 2 * 2])
+        except ValueError:
+            continue
+        text = _as_text(raw)
+        if text:
+            out.append(("hex", start, text))
+    if "%" in view:
+        for m in _URL_ENC.finditer(view):
+            text = unquote(m.group(0))
+            if text != m.group(0) and _printable_ratio(text) > 0.9:
+                out.append(("url-encoding", m.start(), text))
+    if "," in view and ("fromcharcode" in lower or "chr(" in lower or "bytes(" in lower):
+        for m in _CHARCODES.finditer(view):
+            nums = [int(n) for n in re.findall(r"\d+", m.group(0))]
+            if all(9 <= n < 127 for n in nums):
+                text = "".join(chr(n) for n in nums)
+                if _as_text(text.encode()):
+                    out.append(("char-codes", m.start(), text))
+    if ("rot" in lower and ("rot13" in lower or "rot_13" in lower or "rot-13" in lower)) and _ROT13_CUE.search(view):
+        out.append(("rot13", 0, codecs.encode(view, "rot13")))
+    text = doc.text
+    if not text.isascii():
+        for m in _TAGS.finditer(text):
+            decoded = "".join(chr(ord(c) - 0xE0000) for c in m.group(0) if 0x20 <= ord(c) - 0xE0000 < 0x7F)
+            if decoded.strip():
+                # Offsets in text and view differ once characters are stripped; map by line.
+                line = text.count("\n", 0, m.start())
+                offset = doc.line_starts[min(line, len(doc.line_starts) - 1)]
+                out.append(("unicode-tags", offset, decoded))
+    return out
+
+
+def decode_layers(doc: Document, limits: ScanLimits, depth: int = 0,
+                  budget: list[int] | None = None) -> list[Document]:
+    """All decoded payloads under ``doc``, recursively, as child documents."""
+    if depth >= limits.decode_max_depth:
+        return []
+    budget = budget if budget is not None else [limits.decode_max_blobs, limits.decode_max_bytes]
+    children: list[Document] = []
+    seen: set[str] = set()
+    for layer, offset, text in _candidates(doc):
+        if budget[0] <= 0 or budget[1] <= 0:
+            break
+        if text in seen:
+            continue
+        seen.add(text)
+        budget[0] -= 1
+        budget[1] -= len(text)
+        line = doc.line_of(offset)
+        origin = doc.origin_line if doc.origin_line is not None else line
+        chain = f"{doc.layer}>{layer}" if doc.layer else layer
+        parent_ctx = doc.context(line)
+        child = Document(
+            path=doc.path, kind=FileKind.SCRIPT, language="decoded", text=text,
+            view=normalise(text), layer=chain, origin_line=origin,
+            parent_context=Context(parent_ctx.section, True, "decoded", parent_ctx.negated,
+                                   parent_ctx.install_step),
+        )
+        children.append(child)
+        if layer != "rot13":
+            children.extend(decode_layers(child, limits, depth + 1, budget))
+    return children

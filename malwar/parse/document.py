@@ -1,0 +1,247 @@
+"""The parsed form of one file: structure with line spans, and the context of every line."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from malwar.models import FileKind
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    raw: str
+    start_line: int
+    end_line: int
+    data: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    level: int
+    title: str
+    line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    language: str
+    start_line: int  # the opening fence
+    end_line: int  # the closing fence (or last line when unclosed)
+    text: str  # the content between the fences
+
+    @property
+    def first_content_line(self) -> int:
+        return self.start_line + 1
+
+
+@dataclass(frozen=True, slots=True)
+class InlineCode:
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    text: str
+    target: str
+    line: int
+    image: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What surrounds a line: the rules use it to tell a warning from an instruction."""
+
+    section: str  # heading path, lower-case, " > " separated ("" before any heading)
+    in_code: bool
+    code_language: str | None
+    negated: bool  # inside a "never do this" warning or a documented attack example
+    install_step: bool  # a prerequisites / setup / "run this first" step
+
+
+# Words that mark text as a warning, a detection rule or a documented attack example.
+_NEGATIVE_CUES = re.compile(
+    r"\b(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|warning|beware|"
+    r"dangerous|malicious|malware|attacks?|attackers?|threats?|red\s+flags?|anti-?patterns?|"
+    r"unsafe|insecure|vulnerab\w*|exploit\w*|detect\w*|blocks?|blocked|flag(?:s|ged)?|"
+    r"suspicious|forbidden|prohibited|refuse|reject\w*|deny|denied|bad\s+example|"
+    r"example\s+(?:of\s+)?(?:an?\s+)?(?:attack|payload|injection)|scanner|audit\w*|"
+    r"indicators?|iocs?|signatures?|phishing|scam\w*|wrong)\b|❌|⛔|🚫",
+    re.IGNORECASE,
+)
+_INSTALL_CUES = re.compile(
+    r"\b(?:prerequisites?|pre-?requisites?|requirements?|setup|set\s+up|install\w*|"
+    r"getting\s+started|quick\s*start|before\s+(?:you\s+)?(?:use|using|start|begin|running)|"
+    r"first[,\s]+run|run\s+this\s+first|required|dependenc\w+|bootstrap|initiali[sz]\w*|"
+    r"activate|enable|one-?time|paste\s+(?:this|the\s+following)|terminal)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Document:
+    """One file's text and structure. Decoded payloads are Documents too, with a ``layer``."""
+
+    path: str
+    kind: FileKind
+    language: str
+    text: str
+    view: str
+    layer: str | None = None
+    origin_line: int | None = None  # for decoded layers: the line of the parent file
+    front_matter: FrontMatter | None = None
+    sections: list[Section] = field(default_factory=list)
+    code_blocks: list[CodeBlock] = field(default_factory=list)
+    parent_context: Context | None = None  # decoded layers inherit where their blob stood
+    _context_cache: dict[int, Context] = field(default_factory=dict, repr=False)
+
+    # -- text access -------------------------------------------------------------
+    @cached_property
+    def lower(self) -> str:
+        """``view`` lower-cased with offsets unchanged (rules map matches back by offset)."""
+        lower = self.view.lower()
+        if len(lower) != len(self.view):
+            # A few characters lower-case to two ("İ"); keep those as they are.
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in self.view)
+        return lower
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.view.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        return starts
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.view.split("\n")
+
+    @cached_property
+    def raw_lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset in ``view``."""
+        return bisect_right(self.line_starts, offset)
+
+    def line(self, lineno: int) -> str:
+        if 1 <= lineno <= len(self.lines):
+            return self.lines[lineno - 1]
+        return ""
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.kind is FileKind.MARKDOWN
+
+    @property
+    def is_script(self) -> bool:
+        return self.kind is FileKind.SCRIPT
+
+    # -- structure found on demand (most files never need it) ------------------------
+    @cached_property
+    def links(self) -> list[Link]:
+        from malwar.parse.markdown import find_links
+
+        return find_links(self) if self.kind is FileKind.MARKDOWN else []
+
+    @cached_property
+    def inline_code(self) -> list[InlineCode]:
+        from malwar.parse.markdown import find_inline_code
+
+        return find_inline_code(self) if self.kind is FileKind.MARKDOWN else []
+
+    @cached_property
+    def comments(self) -> list[Comment]:
+        from malwar.parse.markdown import find_comments
+
+        return find_comments(self) if "<!--" in self.view else []
+
+    # -- structure lookups -----------------------------------------------------
+    @cached_property
+    def _code_spans(self) -> list[tuple[int, int, CodeBlock]]:
+        return [(b.start_line, b.end_line, b) for b in self.code_blocks]
+
+    def code_block_at(self, lineno: int) -> CodeBlock | None:
+        for start, end, block in self._code_spans:
+            if start < lineno <= end or (start == lineno and start == end):
+                return block
+            if start > lineno:
+                break
+        return None
+
+    def section_at(self, lineno: int) -> list[Section]:
+        """The heading path that contains a line, outermost first."""
+        path: list[Section] = []
+        for sec in self.sections:
+            if sec.line > lineno:
+                break
+            if sec.end_line >= lineno:
+                while path and path[-1].level >= sec.level:
+                    path.pop()
+                path.append(sec)
+        return path
+
+    def context(self, lineno: int) -> Context:
+        cached = self._context_cache.get(lineno)
+        if cached is not None:
+            return cached
+        ctx = self._compute_context(lineno)
+        self._context_cache[lineno] = ctx
+        return ctx
+
+    def _lead_in(self, lineno: int, count: int = 2) -> str:
+        """The nearest non-empty lines before ``lineno`` (stopping at a heading)."""
+        out: list[str] = []
+        i = lineno - 1
+        while i >= 1 and len(out) < count:
+            text = self.line(i).strip()
+            if text and not text.startswith("```") and not text.startswith("~~~"):
+                out.append(text)
+                if text.startswith("#"):
+                    break
+            i -= 1
+        return " ".join(out)
+
+    def _compute_context(self, lineno: int) -> Context:
+        if self.parent_context is not None:
+            pc = self.parent_context
+            return Context(pc.section, True, self.language, pc.negated, pc.install_step)
+        if self.kind is not FileKind.MARKDOWN:
+            line = self.line(lineno)
+            negated = bool(_NEGATIVE_CUES.search(line)) and self.kind is not FileKind.SCRIPT
+            return Context("", self.kind is FileKind.SCRIPT, self.language, negated, False)
+        path = self.section_at(lineno)
+        section = " > ".join(s.title.lower() for s in path)
+        block = self.code_block_at(lineno)
+        heading = path[-1].title if path else ""
+        if block is not None:
+            lead = self._lead_in(block.start_line, 2)
+            own = self.line(lineno)
+        else:
+            lead = self._lead_in(lineno, 1)
+            own = self.line(lineno)
+        negated = bool(_NEGATIVE_CUES.search(own) or _NEGATIVE_CUES.search(lead)
+                       or _NEGATIVE_CUES.search(heading))
+        install = bool(_INSTALL_CUES.search(heading) or _INSTALL_CUES.search(lead)
+                       or _INSTALL_CUES.search(own))
+        return Context(section, block is not None, block.language if block else None, negated, install)

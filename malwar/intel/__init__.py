@@ -19,17 +19,6 @@ INDICATOR_KINDS = (
     "actor_handles", "packages", "sha256",
 )
 
-_IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-_URL = re.compile(r"\b(?:https?|ftp)://([^\s\"'`<>()\[\]{}|\\]{1,2048})", re.IGNORECASE)
-_HOST = re.compile(r"(?<![\w.@/-])((?:[a-z0-9](?:[a-z0-9-]{0,62})\.){1,8}[a-z]{2,24})(?![\w-])",
-                   re.IGNORECASE)
-_ARCHIVE = re.compile(r"[\w.-]{1,200}\.(?:zip|7z|rar|dmg|pkg|tgz|tar\.gz|tar\.xz|exe|msi)\b",
-                      re.IGNORECASE)
-_PASSWORD = re.compile(
-    r"\b(?:pass(?:word|wd|phrase)?|pwd|key)\b[^\w\n]{0,12}(?:is\s+)?[`'\"*]{0,2}([^\s`'\"*,;)]{1,64})",
-    re.IGNORECASE)
-_TOKEN = re.compile(r"[A-Za-z0-9][\w.-]{0,100}")
-_SHA256 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,54 +81,74 @@ class IntelIndex:
         return not any(self.indicators.values())
 
     def match(self, text: str) -> Iterator[IntelMatch]:
-        """Every indicator in ``text``, each as a whole token."""
-        ind = self.indicators
-        if ind["ips"]:
-            for m in _IP.finditer(text):
-                if m.group(0) in ind["ips"]:
-                    yield IntelMatch(m.start(), "ip", m.group(0), ind["ips"][m.group(0)])
-        if ind["urls"] or ind["url_prefixes"] or ind["domains"]:
-            for m in _URL.finditer(text):
-                url = m.group(1).lower().rstrip(".,;:")
-                if url in ind["urls"]:
-                    yield IntelMatch(m.start(), "url", url, ind["urls"][url])
-                    continue
-                for prefix, camp in ind["url_prefixes"].items():
-                    if url.startswith(prefix):
-                        yield IntelMatch(m.start(), "url", url, camp)
-                        break
-        if ind["domains"]:
-            for m in _HOST.finditer(text):
-                host = m.group(1).lower()
-                parts = host.split(".")
-                for i in range(len(parts) - 1):
-                    cand = ".".join(parts[i:])
-                    if cand in ind["domains"]:
-                        yield IntelMatch(m.start(), "domain", host, ind["domains"][cand])
-                        break
-        if ind["archive_names"]:
-            for m in _ARCHIVE.finditer(text):
-                name = m.group(0).lower().rsplit("/", 1)[-1]
-                if name in ind["archive_names"]:
-                    yield IntelMatch(m.start(), "archive", name, ind["archive_names"][name])
-        if ind["archive_passwords"]:
-            for m in _PASSWORD.finditer(text):
-                if m.group(1) in ind["archive_passwords"]:
-                    yield IntelMatch(m.start(), "password", m.group(1), ind["archive_passwords"][m.group(1)])
+        """Every indicator in ``text``, each as a whole token.
+
+        Each indicator is found by plain substring search (C speed, linear) and then
+        kept only when it stands as a token: an IP not inside a longer number, a
+        domain not inside a longer name, a handle only as a URL path segment or an
+        @mention, a password only where the text gives a password.
+        """
         lower = text.lower()
-        names = [*ind["actor_handles"], *ind["packages"]]
-        if names and any(n in lower for n in names):
-            for m in _TOKEN.finditer(text):
-                tok = m.group(0).lower().rstrip(".-")
-                if tok in ind["actor_handles"]:
-                    # A handle counts where it reads as one: a URL path segment or an @mention.
-                    before = text[max(0, m.start() - 1):m.start()]
-                    if before in ("/", "@"):
-                        yield IntelMatch(m.start(), "actor", tok, ind["actor_handles"][tok])
-                elif tok in ind["packages"]:
-                    yield IntelMatch(m.start(), "package", tok, ind["packages"][tok])
-        if ind["sha256"]:
-            for m in _SHA256.finditer(text):
-                h = m.group(0).lower()
-                if h in ind["sha256"]:
-                    yield IntelMatch(m.start(), "sha256", h, ind["sha256"][h])
+        ind = self.indicators
+        for kind, label in (("ips", "ip"), ("sha256", "sha256"), ("packages", "package"),
+                            ("archive_names", "archive")):
+            for value, camp in ind[kind].items():
+                for pos in _occurrences(lower, value):
+                    if _is_token(lower, pos, pos + len(value), "." if kind == "ips" else ""):
+                        yield IntelMatch(pos, label, value, camp)
+        for value, camp in ind["domains"].items():
+            for pos in _occurrences(lower, value):
+                before = lower[pos - 1] if pos else " "
+                if (before == "." or not _word_char(before)) and _is_token(lower, pos, pos + len(value), "",
+                                                                             check_before=False):
+                    yield IntelMatch(pos, "domain", value, camp)
+        for kind in ("urls", "url_prefixes"):
+            for value, camp in ind[kind].items():
+                for pos in _occurrences(lower, value):
+                    before = lower[max(0, pos - 3):pos]
+                    if pos == 0 or before == "://" or not _word_char(lower[pos - 1]):
+                        if kind == "urls" and not _is_token(lower, pos, pos + len(value), "", check_before=False):
+                            continue
+                        yield IntelMatch(pos, "url", value, camp)
+        for value, camp in ind["actor_handles"].items():
+            for pos in _occurrences(lower, value):
+                if pos and lower[pos - 1] in "/@" and _is_token(lower, pos, pos + len(value), "",
+                                                                check_before=False):
+                    yield IntelMatch(pos, "actor", value, camp)
+        for value, camp in ind["archive_passwords"].items():
+            for pos in _occurrences(text, value):
+                if _is_token(text, pos, pos + len(value), "") and _PASSWORD_CUE.search(
+                        lower[max(0, pos - 40):pos]):
+                    yield IntelMatch(pos, "password", value, camp)
+
+
+_PASSWORD_CUE = re.compile(r"(?:pass(?:word|wd|phrase)?|pwd|key|-p)\W{0,12}(?:is\W{1,3})?$")
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_-"
+
+
+def _occurrences(haystack: str, needle: str) -> Iterator[int]:
+    pos = haystack.find(needle)
+    while pos != -1:
+        yield pos
+        pos = haystack.find(needle, pos + 1)
+
+
+def _is_token(text: str, start: int, end: int, extra: str, check_before: bool = True) -> bool:
+    """True when text[start:end] is not glued to more of the same kind of token."""
+    if check_before and start > 0:
+        ch = text[start - 1]
+        if _word_char(ch) or ch in extra:
+            return False
+    if end < len(text):
+        ch = text[end]
+        if _word_char(ch):
+            return False
+        if ch in extra and end + 1 < len(text) and text[end + 1].isalnum():
+            return False
+        if ch == "." and end + 1 < len(text) and text[end + 1].isalnum() and extra == "":
+            # "evil.com" must not match inside "evil.company"; a sentence-ending dot is fine.
+            return False
+    return True

@@ -72,16 +72,43 @@ class Context:
     install_step: bool  # a prerequisites / setup / "run this first" step
 
 
-# Words that mark text as a warning, a detection rule or a documented attack example.
+# Words that mark text as a warning or a documented attack example, wherever they stand.
 _NEGATIVE_CUES = re.compile(
     r"\b(?:never|do\s+not|don'?t|must\s+not|should\s+not|shouldn'?t|avoid|warning|beware|"
-    r"dangerous|malicious|malware|attacks?|attackers?|threats?|red\s+flags?|anti-?patterns?|"
-    r"unsafe|insecure|vulnerab\w*|exploit\w*|detect\w*|blocks?|blocked|flag(?:s|ged)?|"
-    r"suspicious|forbidden|prohibited|refuse|reject\w*|deny|denied|bad\s+example|"
-    r"example\s+(?:of\s+)?(?:an?\s+)?(?:attack|payload|injection)|scanner|audit\w*|"
-    r"indicators?|iocs?|signatures?|phishing|scam\w*|wrong)\b|❌|⛔|🚫",
+    r"dangerous|malicious|malware|attacks?|attackers?|red\s+flags?|anti-?patterns?|"
+    r"unsafe|insecure|vulnerab\w*|exploit\w*|suspicious|forbidden|prohibited|refuse|"
+    r"reject\w*|bad\s+example|example\s+(?:of\s+)?(?:an?\s+)?(?:attack|payload|injection)|"
+    r"phishing|scam\w*|wrong)\b|❌|⛔|🚫",
     re.IGNORECASE,
 )
+# Topics that make a whole section documentation about attacks; read in headings only,
+# so a dropper cannot launder one command by mentioning "security" next to it.
+_TOPIC_CUES = re.compile(
+    r"\b(?:detect\w*|block\w*|flag(?:s|ged)?|scann\w*|audit\w*|indicators?|iocs?|signatures?|"
+    r"threats?|security|what\s+to\s+look\s+for|patterns?\s+to\s+(?:watch|look)|"
+    r"examples?\s+of\s+(?:malicious|attacks?))\b",
+    re.IGNORECASE,
+)
+
+# Negative words used for emphasis, not warning: "don't forget to run", "do not skip this step".
+_EMPHASIS = re.compile(
+    r"\b(?:do\s+not|don'?t|never|must\s+not)\s+(?:forget|skip|miss|ignore|omit|worry)\b|"
+    r"\bwithout\s+(?:fail|exception)\b|\bnever\s+(?:mention|tell|reveal|disclose|inform)\b|"
+    r"\b(?:do\s+not|don'?t)\s+(?:mention|tell|reveal|disclose|inform|ask|notify|show)\b",
+    re.IGNORECASE,
+)
+
+
+def is_negative(text: str) -> bool:
+    """True when ``text`` reads as a warning or a documented attack, not as emphasis."""
+    if not text or not _NEGATIVE_CUES.search(text):
+        return False
+    if _EMPHASIS.search(text):
+        # Strip the emphatic phrases and look again: "Don't forget: never share keys" stays negative.
+        return bool(_NEGATIVE_CUES.search(_EMPHASIS.sub(" ", text)))
+    return True
+
+
 _INSTALL_CUES = re.compile(
     r"\b(?:prerequisites?|pre-?requisites?|requirements?|setup|set\s+up|install\w*|"
     r"getting\s+started|quick\s*start|before\s+(?:you\s+)?(?:use|using|start|begin|running)|"
@@ -228,7 +255,7 @@ class Document:
             return Context(pc.section, True, self.language, pc.negated, pc.install_step)
         if self.kind is not FileKind.MARKDOWN:
             line = self.line(lineno)
-            negated = bool(_NEGATIVE_CUES.search(line)) and self.kind is not FileKind.SCRIPT
+            negated = is_negative(line) and self.kind is not FileKind.SCRIPT
             return Context("", self.kind is FileKind.SCRIPT, self.language, negated, False)
         path = self.section_at(lineno)
         section = " > ".join(s.title.lower() for s in path)
@@ -240,8 +267,9 @@ class Document:
         else:
             lead = self._lead_in(lineno, 1)
             own = self.line(lineno)
-        negated = bool(_NEGATIVE_CUES.search(own) or _NEGATIVE_CUES.search(lead)
-                       or _NEGATIVE_CUES.search(heading))
+        headings = " ".join(sec.title for sec in path)
+        negated = (is_negative(own) or is_negative(lead) or is_negative(headings)
+                   or bool(_TOPIC_CUES.search(headings)))
         install = bool(_INSTALL_CUES.search(heading) or _INSTALL_CUES.search(lead)
                        or _INSTALL_CUES.search(own))
         return Context(section, block is not None, block.language if block else None, negated, install)

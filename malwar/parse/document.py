@@ -26,6 +26,7 @@ class Section:
     title: str
     line: int
     end_line: int
+    parent: int = -1  # index of the enclosing section in Document.sections
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,27 +206,31 @@ class Document:
 
     # -- structure lookups -----------------------------------------------------
     @cached_property
-    def _code_spans(self) -> list[tuple[int, int, CodeBlock]]:
-        return [(b.start_line, b.end_line, b) for b in self.code_blocks]
+    def _code_starts(self) -> list[int]:
+        return [b.start_line for b in self.code_blocks]
 
     def code_block_at(self, lineno: int) -> CodeBlock | None:
-        for start, end, block in self._code_spans:
-            if start < lineno <= end or (start == lineno and start == end):
-                return block
-            if start > lineno:
-                break
+        """The fenced block a line belongs to (its fences included)."""
+        i = bisect_right(self._code_starts, lineno) - 1
+        if i >= 0 and lineno <= self.code_blocks[i].end_line:
+            return self.code_blocks[i]
         return None
 
+    @cached_property
+    def _section_lines(self) -> list[int]:
+        return [s.line for s in self.sections]
+
     def section_at(self, lineno: int) -> list[Section]:
-        """The heading path that contains a line, outermost first."""
+        """The heading path that contains a line, outermost first (bisect, then parents)."""
+        i = bisect_right(self._section_lines, lineno) - 1
+        sections = self.sections
+        while i >= 0 and sections[i].end_line < lineno:
+            i = sections[i].parent
         path: list[Section] = []
-        for sec in self.sections:
-            if sec.line > lineno:
-                break
-            if sec.end_line >= lineno:
-                while path and path[-1].level >= sec.level:
-                    path.pop()
-                path.append(sec)
+        while i >= 0:
+            path.append(sections[i])
+            i = sections[i].parent
+        path.reverse()
         return path
 
     def context(self, lineno: int) -> Context:

@@ -54,51 +54,58 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
     return FrontMatter("\n".join(lines[1:50]), 1, 1, None, "front matter is never closed with ---")
 
 
+_BLOCK_START = re.compile(r"^ {0,3}(?:`{3,}|~{3,}|#{1,6}[ \t])", re.MULTILINE)
+
+
 def parse_markdown(doc: Document) -> Document:
+    """Front matter, fences and headings. Only lines that can open a block are visited."""
     lines = doc.lines
     fm = parse_front_matter(lines)
     doc.front_matter = fm
-    start = fm.end_line if fm and fm.error is None else 0
+    first = fm.end_line if fm and fm.error is None else 0
+    starts = doc.line_starts
+    offset = starts[first] if first < len(starts) else len(doc.view)
     headings: list[tuple[int, str, int]] = []
     blocks: list[CodeBlock] = []
     fence: str | None = None
     fence_lang = ""
     fence_start = 0
-    body: list[str] = []
-    for idx in range(start, len(lines)):
-        line = lines[idx]
-        lineno = idx + 1
+    for m in _BLOCK_START.finditer(doc.view, offset):
+        lineno = doc.line_of(m.start())
+        line = lines[lineno - 1]
         if fence is not None:
             stripped = line.strip()
-            if stripped.startswith(fence[0] * len(fence)) and stripped.strip(fence[0]) == "":
-                blocks.append(CodeBlock(fence_lang, fence_start, lineno, "\n".join(body)))
+            if stripped.startswith(fence) and stripped.strip(fence[0]) == "":
+                blocks.append(CodeBlock(fence_lang, fence_start, lineno,
+                                        "\n".join(lines[fence_start:lineno - 1])))
                 fence = None
-            else:
-                body.append(line)
             continue
-        if not line or line[0] not in " `~#":
+        fm_match = _FENCE.match(line)
+        if fm_match:
+            fence, fence_lang, fence_start = fm_match.group(1), fm_match.group(2).lower(), lineno
             continue
-        m = _FENCE.match(line)
-        if m:
-            fence, fence_lang, fence_start, body = m.group(1), m.group(2).lower(), lineno, []
-            continue
-        m = _HEADING.match(line)
-        if m:
-            headings.append((len(m.group(1)), m.group(2).strip().rstrip("#").strip(), lineno))
+        h = _HEADING.match(line)
+        if h:
+            headings.append((len(h.group(1)), h.group(2).strip().rstrip("#").strip(), lineno))
     if fence is not None:
-        blocks.append(CodeBlock(fence_lang, fence_start, len(lines), "\n".join(body)))
+        blocks.append(CodeBlock(fence_lang, fence_start, len(lines), "\n".join(lines[fence_start:])))
     doc.code_blocks = blocks
-    sections: list[Section] = []
-    total = len(lines)
-    for i, (level, title, lineno) in enumerate(headings):
-        end = total
-        for level2, _, line2 in headings[i + 1:]:
-            if level2 <= level:
-                end = line2 - 1
-                break
-        sections.append(Section(level, title, lineno, end))
-    doc.sections = sections
+    doc.sections = _sections(headings, len(lines))
     return doc
+
+
+def _sections(headings: list[tuple[int, str, int]], total: int) -> list[Section]:
+    """Sections with their end lines and parents, in one pass with a stack."""
+    ends: dict[int, int] = {}
+    parents: list[int] = []
+    stack: list[int] = []  # indexes into headings
+    for i, (level, _, lineno) in enumerate(headings):
+        while stack and headings[stack[-1]][0] >= level:
+            ends[stack.pop()] = lineno - 1
+        parents.append(stack[-1] if stack else -1)
+        stack.append(i)
+    return [Section(level, title, lineno, ends.get(i, total), parents[i])
+            for i, (level, title, lineno) in enumerate(headings)]
 
 
 def find_links(doc: Document) -> list[Link]:

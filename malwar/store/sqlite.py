@@ -458,10 +458,11 @@ class SQLiteStore:
                 ("delivered" if ok else "failed", attempts, error, status_code, now_iso() if ok else None,
                  delivery_id))
 
-    def release_delivery(self, delivery_id: int) -> None:
+    def release_delivery(self, delivery_id: int, attempts: int = 0) -> None:
+        """Give a leased delivery back (shutdown): it stays pending for the next process."""
         with self._tx() as conn:
-            conn.execute("UPDATE webhook_deliveries SET claimed_until = 0 WHERE id = ? AND status = 'pending'",
-                         (delivery_id,))
+            conn.execute("UPDATE webhook_deliveries SET claimed_until = 0, attempts = attempts + ?"
+                         " WHERE id = ? AND status = 'pending'", (attempts, delivery_id))
 
     def list_deliveries(self, status: str | None = None, limit: int = 100) -> list[Delivery]:
         clause = "WHERE status = ?" if status else ""

@@ -1,0 +1,1 @@
+"""Route handlers, one module per resource. Each handler names the least role it needs."""

@@ -8,6 +8,7 @@ MALWAR_SKIP_HELM_TESTS=1, which CI (CI=true) ignores.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -96,3 +97,23 @@ def one(manifests: Manifests, kind: str, *, test: bool = False) -> dict[str, Any
 
 def kinds(manifests: Manifests) -> list[str]:
     return sorted(m["kind"] for m in manifests if not _is_test(m))
+
+
+def container(manifests):  # type: ignore[no-untyped-def]
+    [c] = one(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return c
+
+
+def pod_env(manifests) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The MALWAR_* environment a pod gets: ConfigMap, chart Secret, then explicit env."""
+    env: dict[str, str] = {}
+    for source in container(manifests)["envFrom"]:
+        if "configMapRef" in source:
+            env.update(one(manifests, "ConfigMap")["data"])
+        elif "secretRef" in source:
+            secrets = [m for m in manifests if m["kind"] == "Secret"
+                       and m["metadata"]["name"] == source["secretRef"]["name"]]
+            for secret in secrets:
+                env.update({k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()})
+    env.update({e["name"]: e["value"] for e in container(manifests)["env"] if "value" in e})
+    return env

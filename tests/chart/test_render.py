@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import tarfile
@@ -11,30 +10,19 @@ from pathlib import Path
 import pytest
 
 from malwar.api.settings import ServerSettings, env_name, load_settings
-from tests.chart.conftest import CHART, SCENARIOS, HelmError, kinds, one, run_helm
+from tests.chart.conftest import (
+    CHART,
+    SCENARIOS,
+    HelmError,
+    container,
+    kinds,
+    one,
+    pod_env,
+    run_helm,
+)
 
 POSTGRES = {"malwar": {"dbUrl": "postgresql://u:p@db:5432/malwar"}, "persistence": {"enabled": False}}
 SERVER_VARIABLES = {env_name(f.name) for f in dataclasses.fields(ServerSettings)}
-
-
-def container(manifests):  # type: ignore[no-untyped-def]
-    [c] = one(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
-    return c
-
-
-def pod_env(manifests) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The MALWAR_* environment a pod gets: ConfigMap, chart Secret, then explicit env."""
-    env: dict[str, str] = {}
-    for source in container(manifests)["envFrom"]:
-        if "configMapRef" in source:
-            env.update(one(manifests, "ConfigMap")["data"])
-        elif "secretRef" in source:
-            secrets = [m for m in manifests if m["kind"] == "Secret"
-                       and m["metadata"]["name"] == source["secretRef"]["name"]]
-            for secret in secrets:
-                env.update({k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()})
-    env.update({e["name"]: e["value"] for e in container(manifests)["env"] if "value" in e})
-    return env
 
 
 def test_lint_strict(helm: str) -> None:

@@ -120,7 +120,7 @@ def test_values_reach_the_server_settings(render) -> None:  # type: ignore[no-un
     """The strings the chart renders parse into the settings the values asked for."""
     manifests = render({"malwar": {
         "apiKeys": ["k-one", {"key": "k-two", "role": "scanner"}], "logLevel": "DEBUG", "logFormat": "console",
-        "autoMigrate": False, "workers": 2, "webhookUrls": ["https://a.example/h", "https://b.example/h"],
+        "autoMigrate": False, "workers": 2, "allowOpen": True, "webhookUrls": ["https://a.example/h", "https://b.example/h"],
         "webhookSecret": "s3cret", "anthropicApiKey": "sk-ant-x", "maxUploadBytes": 2097152}})
     settings = load_settings(pod_env(manifests))
     assert [(k.key, k.role) for k in settings.api_keys] == [("k-one", "admin"), ("k-two", "scanner")]
@@ -130,6 +130,7 @@ def test_values_reach_the_server_settings(render) -> None:  # type: ignore[no-un
     assert settings.webhook_secret == "s3cret"
     assert settings.anthropic_api_key == "sk-ant-x"
     assert settings.max_upload_bytes == 2097152
+    assert settings.allow_open is True
     assert settings.db_path == "/data/malwar.db"
 
 
@@ -138,6 +139,7 @@ def test_default_settings_parse(render) -> None:  # type: ignore[no-untyped-def]
     assert settings.auto_migrate is True
     assert settings.log_format == "json"
     assert settings.api_keys == ()
+    assert settings.allow_open is False
 
 
 def test_secrets_live_in_the_secret_not_the_configmap(render) -> None:  # type: ignore[no-untyped-def]

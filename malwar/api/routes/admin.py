@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from litestar import Request, Response, delete, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from malwar.api.schemas import CreatedKey, DeliveryOut, KeyIn, KeyOut, Requeued, to_struct
 
@@ -20,7 +20,7 @@ async def list_keys(request: Request[Any, Any, Any]) -> list[KeyOut]:
 
 
 @post("/keys", opt=ADMIN, tags=["admin"], summary="Create an API key; the key is in this response only.")
-async def create_key(request: Request[Any, Any, Any], data: KeyIn) -> CreatedKey:
+async def create_key(request: Request[Any, Any, Any], data: JSONBody[KeyIn]) -> CreatedKey:
     key, record = request.app.state.store.create_key(data.role, data.name)
     return CreatedKey(key, to_struct(KeyOut, record))
 
@@ -33,7 +33,7 @@ async def revoke_key(request: Request[Any, Any, Any],
 
 @get("/webhooks/deliveries", opt=ANALYST, tags=["webhooks"], summary="Webhook deliveries, newest first.")
 async def list_deliveries(request: Request[Any, Any, Any],
-                          status: Literal["pending", "delivered", "failed"] | None = None,
+                          status: FromQuery[Literal["pending", "delivered", "failed"] | None] = None,
                           limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[DeliveryOut]:
     return [to_struct(DeliveryOut, d) for d in request.app.state.store.list_deliveries(status, limit)]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from malwar.api.schemas import (
     CampaignId,
@@ -43,7 +43,7 @@ async def get_campaign(request: Request[Any, Any, Any], campaign_id: CampaignId)
 
 
 @put("/campaigns/{campaign_id:str}", opt=WRITE, tags=["intel"], summary="Create or replace a campaign.")
-async def put_campaign(request: Request[Any, Any, Any], campaign_id: CampaignId, data: CampaignIn) -> CampaignOut:
+async def put_campaign(request: Request[Any, Any, Any], campaign_id: CampaignId, data: JSONBody[CampaignIn]) -> CampaignOut:
     record = CampaignRecord(campaign_id, data.name, data.description, tuple(data.references))
     return to_struct(CampaignOut, _store(request).put_campaign(record))
 
@@ -55,13 +55,13 @@ async def delete_campaign(request: Request[Any, Any, Any], campaign_id: Campaign
 
 
 @get("/signatures", opt=READ, tags=["intel"], summary="Signatures (indicators) stored in the database.")
-async def list_signatures(request: Request[Any, Any, Any], kind: IndicatorKind | None = None,
-                          campaign_id: CampaignId | None = None) -> list[SignatureOut]:
+async def list_signatures(request: Request[Any, Any, Any], kind: FromQuery[IndicatorKind | None] = None,
+                          campaign_id: FromQuery[CampaignId | None] = None) -> list[SignatureOut]:
     return [to_struct(SignatureOut, s) for s in _store(request).list_signatures(kind, campaign_id)]
 
 
 @post("/signatures", opt=WRITE, tags=["intel"], summary="Add a signature to a campaign; used by the next scan.")
-async def add_signature(request: Request[Any, Any, Any], data: SignatureIn) -> SignatureOut:
+async def add_signature(request: Request[Any, Any, Any], data: JSONBody[SignatureIn]) -> SignatureOut:
     return to_struct(SignatureOut, _store(request).add_signature(data.kind, data.value, data.campaign_id, data.note))
 
 
@@ -72,7 +72,7 @@ async def get_signature(request: Request[Any, Any, Any], signature_id: SigId) ->
 
 @patch("/signatures/{signature_id:int}", opt=WRITE, tags=["intel"], summary="Change a signature.")
 async def update_signature(request: Request[Any, Any, Any], signature_id: SigId,
-                           data: SignaturePatch) -> SignatureOut:
+                           data: JSONBody[SignaturePatch]) -> SignatureOut:
     return to_struct(SignatureOut, _store(request).update_signature(
         signature_id, kind=data.kind, value=data.value, campaign_id=data.campaign_id, note=data.note))
 

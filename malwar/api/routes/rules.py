@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.params import FromPath
 
 from malwar.api.errors import Problem
 from malwar.api.schemas import RuleDetail, RuleOut
@@ -19,7 +20,7 @@ async def list_rules() -> list[RuleOut]:
 
 
 @get("/rules/{rule_id:str}", opt=READ, tags=["rules"], summary="One rule and its documentation.")
-async def rule_detail(rule_id: str) -> RuleDetail:
+async def rule_detail(rule_id: FromPath[str]) -> RuleDetail:
     r = get_rule(rule_id)
     if r is None:
         raise Problem(404, f"no rule with id {rule_id!r}")

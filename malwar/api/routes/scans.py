@@ -18,7 +18,7 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from malwar.api.auth import principal_of
 from malwar.api.errors import Problem
@@ -123,7 +123,7 @@ async def scan(request: Request[Any, Any, Any]) -> Response[ScanRecord]:
 
 @post("/scan/batch", opt=SCAN, tags=["scans"], status_code=201,
       summary="Scan several skill files (JSON); every one is stored.")
-async def scan_batch(request: Request[Any, Any, Any], data: BatchScanRequest) -> Response[BatchScanResponse]:
+async def scan_batch(request: Request[Any, Any, Any], data: JSONBody[BatchScanRequest]) -> Response[BatchScanResponse]:
     service: ScanService = request.app.state.scans
     if len(data.items) > service.settings.max_batch_items:
         raise Problem(413, f"a batch holds at most {service.settings.max_batch_items} items")

@@ -47,15 +47,23 @@ class Detector:
         self.doc_rules = [r for r in self.rules if not r.skill_level]
         self.skill_rules = [r for r in self.rules if r.skill_level]
 
-    def detect(self, skill: Skill, docs: list[Document]) -> list[Finding]:
+    def detect(self, skill: Skill, docs: list[Document]) -> tuple[list[Finding], list[str]]:
+        """Findings, and the rules that failed (a broken rule never stops the others)."""
         raw: list[tuple[Rule, Hit, Document | None]] = []
+        errors: list[str] = []
         for rule in self.skill_rules:
-            raw.extend((rule, hit, None) for hit in rule.check_skill(skill, docs))
+            try:
+                raw.extend((rule, hit, None) for hit in rule.check_skill(skill, docs))
+            except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the scan
+                errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
         for doc in docs:
             for rule in self.doc_rules:
-                if rule.applies_to(doc):
-                    raw.extend((rule, hit, doc) for hit in rule.check(doc))
-        return _to_findings(raw)
+                try:
+                    if rule.applies_to(doc):
+                        raw.extend((rule, hit, doc) for hit in rule.check(doc))
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"rule {rule.id} failed on {doc.path}: {type(exc).__name__}: {exc}")
+        return _to_findings(raw), errors
 
 
 def _to_findings(raw: list[tuple[Rule, Hit, Document | None]]) -> list[Finding]:

@@ -41,7 +41,10 @@ class Scanner:
         errors = [f"{i.path}: {i.detail}" for i in skill.issues if i.reason == "unreadable"]
         try:
             docs = parse_skill(skill, self.options.limits)
-            findings = self.detector.detect(skill, docs)
+            findings, rule_errors = self.detector.detect(skill, docs)
+            if rule_errors:
+                errors.extend(rule_errors)
+                findings = sorted([*findings, _analysis_error(rule_errors[0])], key=lambda f: f.sort_key)
         except (RecursionError, MemoryError, ValueError) as exc:
             # Never a silent pass: an analysis failure is itself a finding.
             errors.append(f"analysis failed: {type(exc).__name__}: {exc}")

@@ -199,9 +199,11 @@ def test_db_commands_work_beside_the_running_server(server: tuple[str, subproces
     assert backup.returncode == 0, backup.stderr
     assert "integrity ok" in backup.stdout
     assert (pod.data / "backup.db").stat().st_size > 0
-    as_module = subprocess.run(pod.wrap([sys.executable, "-m", "malwar", "db", "status"]), env=pod.env,
+    # The guide writes it as a module call; the image's python finds the same package.
+    as_module = subprocess.run(pod.wrap([sys.executable, "-m", "malwar", "db", "migrate"]), env=pod.env,
                                cwd=pod.cwd, capture_output=True, text=True, timeout=120)
     assert as_module.returncode == 0, as_module.stderr
+    assert "up to date" in as_module.stdout
 
 
 def test_sigterm_stops_cleanly(server: tuple[str, subprocess.Popen[str]]) -> None:

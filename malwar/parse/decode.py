@@ -33,11 +33,13 @@ def _mask_table(chars: bytes) -> bytes:
 _B64_TABLE = _mask_table(_B64_CHARS)
 _HEX_TABLE = _mask_table(_HEX_CHARS)
 _HEX_ESCAPED = re.compile(r"(?:\\x[0-9a-fA-F]{2}){8,}")
-_URL_ENC = re.compile(r"(?:%[0-9a-fA-F]{2}[^%\s\"'<>]{0,3}){6,}")
+# Escapes with short words between them: quote() leaves letters, digits and "-._~" as they are.
+_URL_ENC = re.compile(r"(?:%[0-9a-fA-F]{2}[^%\s\"'<>]{0,16}){6,}")
 _CHARCODES = re.compile(r"(?:\d{2,3}\s*,\s*){8,}\d{2,3}")
 _TAGS = re.compile("[\U000e0000-\U000e007f]{4,}")
 _ROT13_CUE = re.compile(r"rot[_\-\s]?13|codecs\.decode\([^)\n]{0,200}rot", re.IGNORECASE)
 _MAX_BLOB_CHARS = 1_000_000
+_ENCODED_BLOB = re.compile(r"[A-Za-z0-9+/=_\-]{24,}|(?:\\x[0-9a-fA-F]{2}){8,}")
 
 
 def _printable_ratio(text: str) -> float:
@@ -67,7 +69,9 @@ def _as_text(raw: bytes) -> str | None:
     # Require some shape of language: letters and at least one separator.
     letters = sum(ch.isalpha() for ch in text)
     if letters < len(text) * 0.3 or not any(ch in text for ch in " ./:;|=&(-\n"):
-        return None
+        # A payload encoded twice (base64 of hex, ...) decodes to another blob, not to
+        # language: keep it so that the next layer can open it.
+        return text if _ENCODED_BLOB.fullmatch(text.strip()) else None
     return text
 
 
@@ -130,9 +134,15 @@ def _candidates(doc: Document) -> list[tuple[str, int, str]]:
             out.append(("hex", start, text))
     if "%" in view:
         for m in _URL_ENC.finditer(view):
-            text = unquote(m.group(0))
-            if text != m.group(0) and _printable_ratio(text) > 0.9:
-                out.append(("url-encoding", m.start(), text))
+            # The word before the first escape belongs to the payload ("curl%20-fsSL...");
+            # found by looking back rather than in the pattern, which keeps the search linear.
+            start = m.start()
+            while start > max(0, m.start() - 16) and (view[start - 1].isalnum() or view[start - 1] in "-._~"):
+                start -= 1
+            blob = view[start:m.end()]
+            text = unquote(blob)
+            if text != blob and _printable_ratio(text) > 0.9:
+                out.append(("url-encoding", start, text))
     if "," in view and ("fromcharcode" in lower or "chr(" in lower or "bytes(" in lower):
         for m in _CHARCODES.finditer(view):
             nums = [int(n) for n in re.findall(r"\d+", m.group(0))]

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 
 import yaml
 
-from malwar.parse.document import CodeBlock, Comment, Document, FrontMatter, InlineCode, Link, Section
+from malwar.parse.document import (
+    CodeBlock,
+    Comment,
+    Document,
+    FrontMatter,
+    InlineCode,
+    Link,
+    Section,
+)
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^\s`{]*)")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+([^\n]{0,500})")
@@ -28,7 +36,7 @@ def _load_yaml(raw: str) -> tuple[dict[str, object] | None, str | None]:
     if raw.count("*") > 200 and raw.count("&") > 10:
         return None, "front matter uses too many YAML aliases"
     try:
-        data = yaml.load(raw, Loader=_SafeLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(raw, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -40,7 +48,30 @@ def _load_yaml(raw: str) -> tuple[dict[str, object] | None, str | None]:
         return {}, None
     if not isinstance(data, dict):
         return None, f"front matter is a {type(data).__name__}, not a mapping"
+    if _expands_beyond(data, 10_000 + len(raw)):
+        return None, "front matter uses too many YAML aliases"
     return data, None
+
+
+def _expands_beyond(data: object, budget: int) -> bool:
+    """True when walking ``data`` visits more than ``budget`` nodes.
+
+    Aliases load as shared references, so a "billion laughs" bomb loads fast and
+    only explodes when a rule walks or prints it; recursive aliases never end.
+    """
+    stack = [data]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return False
 
 
 def parse_front_matter(lines: list[str]) -> FrontMatter | None:

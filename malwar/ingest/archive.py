@@ -12,6 +12,7 @@ import tarfile
 import zipfile
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+from zlib import error as zlib_error
 
 from malwar.ingest.classify import classify
 from malwar.models import FileKind, IngestIssue, Skill, SkillFile
@@ -68,7 +69,8 @@ def _zip_members(rel: str, data: bytes, limits: ScanLimits, issues: list[IngestI
         try:
             with zf.open(info) as fh:
                 payload = fh.read(limits.archive_max_member_bytes + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+                zlib_error) as exc:
             issues.append(IngestIssue(f"{rel}!{name}", "archive-unreadable", str(exc)))
             continue
         yield from _member(f"{rel}!{name}", payload, limits, issues, depth)
@@ -77,7 +79,7 @@ def _zip_members(rel: str, data: bytes, limits: ScanLimits, issues: list[IngestI
 def _tar_members(rel: str, data: bytes, limits: ScanLimits, issues: list[IngestIssue],
                  depth: int) -> Iterator[SkillFile]:
     try:
-        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")  # noqa: SIM115 - in memory, nothing to close
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         if rel.lower().endswith((".gz", ".bz2", ".xz")) and not rel.lower().endswith(".tar.gz"):
             yield from _single_compressed(rel, data, limits, issues, depth)
@@ -93,7 +95,7 @@ def _tar_members(rel: str, data: bytes, limits: ScanLimits, issues: list[IngestI
                 issues.append(IngestIssue(rel, "archive-too-many-members",
                                           f"more than {limits.archive_max_members} members"))
                 return
-            if _unsafe_name(info.name) or (info.issym() or info.islnk()) and _unsafe_name(info.linkname):
+            if _unsafe_name(info.name) or ((info.issym() or info.islnk()) and _unsafe_name(info.linkname)):
                 issues.append(IngestIssue(rel, "archive-path-traversal",
                                           f"member escapes the archive: {info.name!r}"))
             if not info.isfile():
@@ -121,24 +123,19 @@ def _single_compressed(rel: str, data: bytes, limits: ScanLimits, issues: list[I
     import gzip
     import lzma
 
-    opener = {".gz": gzip.GzipFile, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
+    # BZ2File and LZMAFile take the file object as their first argument; GzipFile as fileobj=.
+    opener = {".gz": lambda raw: gzip.GzipFile(fileobj=raw), ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
     suffix = PurePosixPath(rel.lower()).suffix
     try:
-        with opener[suffix](fileobj=io.BytesIO(data)) as fh:  # type: ignore[operator]
+        with opener[suffix](io.BytesIO(data)) as fh:  # type: ignore[operator]
             payload = fh.read(min(limits.archive_max_member_bytes, limits.archive_max_ratio * len(data)) + 1)
-    except (OSError, EOFError, ValueError, lzma.LZMAError, KeyError) as exc:
+    except (OSError, EOFError, ValueError, lzma.LZMAError, KeyError, zlib_error) as exc:
         issues.append(IngestIssue(rel, "archive-unreadable", f"corrupt archive: {exc}"))
         return
     if len(payload) > min(limits.archive_max_member_bytes, limits.archive_max_ratio * len(data)):
         issues.append(IngestIssue(rel, "archive-bomb", "compressed file expands beyond the limits"))
         return
     yield from _member(f"{rel}!{PurePosixPath(rel).stem}", payload, limits, issues, depth)
-
-
-try:
-    from zlib import error as zlib_error
-except ImportError:  # pragma: no cover
-    zlib_error = OSError  # type: ignore[misc,assignment]
 
 
 def _member(path: str, payload: bytes, limits: ScanLimits, issues: list[IngestIssue],
@@ -208,7 +205,8 @@ def skill_from_zip_bytes(data: bytes, target: str, limits: ScanLimits | None = N
         try:
             with zf.open(info) as fh:
                 payload = fh.read(limits.max_file_bytes)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+                zlib_error) as exc:
             raise UploadError(f"cannot read zip entry {rel!r}: {exc}") from exc
         total += len(payload)
         if total > limits.archive_max_total_bytes:

@@ -57,7 +57,9 @@ def print_results(console: Console, results: Sequence[ScanResult]) -> None:
                 if f.context == "documented-example":
                     title += " (in a warning/example)"
                 loc = f"{f.file}:{f.line}" if f.line else (f.file or "-")
-                table.add_row(sev, f.rule_id, title, loc, f.evidence)
+                # Text, not str: a str cell is parsed as rich markup, and evidence is the
+                # attacker's text ("[/x]" raised MarkupError, "[link=...]" made a link).
+                table.add_row(sev, Text(f.rule_id), Text(title), Text(loc), Text(f.evidence))
             console.print(table)
         suppressed = len(r.findings) - len(active)
         if suppressed:

@@ -8,6 +8,7 @@ from malwar.models import Category, Confidence, FileKind, Severity, Skill
 from malwar.parse.document import Document
 from malwar.rules.base import Hit, Rule
 
+
 def _encrypted_zip_example() -> bytes:
     """A tiny zip whose member is flagged as encrypted (built here, not shipped as a blob)."""
     import io

@@ -348,7 +348,8 @@ class BrowserCredentialStoreAccess(_CredentialReadRule):
     id = "MW-0403"
     name = "browser-credential-store-access"
     title = "Reads browser password or cookie stores"
-    keywords = ("login", "cookies", "key4.db", "local state")
+    gates = (GATE_LOGIN,)
+    keywords = ("cookies", "key4.db")
     pattern = line_regex(f"{BROWSER_STRONG}|{BROWSER_WEAK}")
 
     def grade(self, doc: Document, m: re.Match[str], lineno: int, kind: str) -> tuple[Severity, Confidence] | None:
@@ -516,7 +517,8 @@ class SeedPhraseSolicitation(SharedScanRule):
     category = Category.CREDENTIAL_ACCESS
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
-    keywords = ("seed", "phrase", "mnemonic", "private key")
+    keywords = ("phrase", "mnemonic", "private key")
+    line_also = ("your", "their", "user", "his ", "her ", "-name")
     pattern = line_regex(
         r"\b(?:ask|asks|prompt|request|collect|gather|enter|paste|provide|share|send|submit|type|give|tell|"
         r"input|obtain|harvest)\b[^\n.!?]{0,60}?\b(?:your|their|the\s+user'?s?|users'?|his|her)\s+"
@@ -619,6 +621,11 @@ class EnvironmentDump(SharedScanRule):
                 continue  # prose about env vars, not a command
             if self._SECRETY.search(text):
                 yield Hit(lineno, text.strip(), severity=Severity.HIGH, confidence=Confidence.MEDIUM)
+            elif re.search(r"(?:env|printenv)\s*\|\s*(?:grep|rg|findstr|select-string|sort|less|more|head)\b", text, re.I):
+                continue  # looking for one variable while debugging
+            elif re.search(r"object\.keys\(|get-childitem|\bgci\b|\bdir\s+env:", text, re.I):
+                # Names only, or an interactive listing: worth a note, not a harvest.
+                yield Hit(lineno, text.strip(), severity=Severity.LOW, confidence=Confidence.MEDIUM)
             else:
                 yield Hit(lineno, text.strip())
 
@@ -713,7 +720,8 @@ class CredentialFileSearch(SharedScanRule):
     category = Category.CREDENTIAL_ACCESS
     severity = Severity.HIGH
     confidence = Confidence.HIGH
-    keywords = ("find ", "grep ", "get-childitem", "os.walk")
+    keywords = ("find ", "grep ", "get-childitem")
+    line_also = (" ~", "$home", "${home}", " /", "'/", '"/', "userprofile", "c:\\users", "home")
     pattern = line_regex(
         r"(?:\bfind|\bgrep\s+-[a-z]{0,4}r[a-z]{0,4}|\brg|\blocate|get-childitem|\bgci)(?=\s)"
         r"[^\n]{0,300}?(?:\s(?:~|\$home|\$\{home\}|/|/home|/users|/root|\$env:userprofile|c:\\users)/?(?=[\s\"'])"

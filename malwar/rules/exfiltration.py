@@ -122,7 +122,9 @@ class _Shifted:
 
 
 def _in_code(doc: Document, lineno: int) -> bool:
-    return not doc.is_markdown or doc.context(lineno).in_code
+    if doc.layer is not None:
+        return True
+    return not doc.is_markdown or doc.code_block_at(lineno) is not None
 
 
 class CredentialExfiltration(SharedScanRule):
@@ -460,7 +462,9 @@ class PasteSiteUpload(SharedScanRule):
     category = Category.EXFILTRATION
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
-    keywords = ("curl", "pastebin", "nc ")
+    keywords = ("curl", "pastebin", "termbin")
+    line_also = ("transfer.sh", "0x0.st", "termbin", "hastebin", "paste", "ix.io", "sprunge", "file.io", "bashupload",
+                 "temp.sh", "oshi.at", "gofile")
     pattern = line_regex(_PASTES)
 
     def check(self, doc: Document) -> Iterator[Hit]:
@@ -523,7 +527,7 @@ class CredentialFolderArchive(SharedScanRule):
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
     gates = (GATE_DOT, GATE_SLASH)
-    keywords = ("extension settings", "google/chrome", "firefox")
+    keywords = ("extension settings",)
     line_also = ("tar ", "zip ", "7z ", "compress-archive", "cp -", "copytree", "make_archive", "rsync ", "ditto ")
     pattern = line_regex(
         rf"\b(?:tar|zip|7z|compress-archive|cp\s+-[a-z]{{0,3}}[ra][a-z]{{0,3}}|copytree|make_archive|rsync|ditto)"

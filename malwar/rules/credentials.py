@@ -80,8 +80,8 @@ _CODE_READ_WEAK = re.compile(
 )
 # ... and in prose addressed to the agent.
 _PROSE_READ = re.compile(
-    r"\b(?:read|collect|gather|extract|dump|harvest|grab|copy|upload|send|exfiltrate|steal|include|attach|"
-    r"output|print|cat|retrieve|obtain|list|scan|enumerate|locate|find|access|open|archive|back\s?up)\b",
+    r"\b(?:read|collect|gather|extract|dump|harvest|grab|copy|upload|send|exfiltrate|steal|attach|"
+    r"output|print|cat|retrieve|obtain|enumerate|archive|back\s?up)\b",
     re.IGNORECASE,
 )
 # A key path given to a tool that *uses* it (ssh -i, ssh-keygen -f, IdentityFile) is not a read.

@@ -61,7 +61,8 @@ _SEND_CS = re.compile(
 _SEND_CI = re.compile(
     r"\bwget\b[^\n]{0,300}--post-(?:data|file)|requests\.(?:post|put|patch)\s*\(|httpx\.(?:post|put)\s*\("
     r"|urlopen\([^\n]{0,200}data\s*=|\bfetch\s*\([^\n]{0,300}method\s*:\s*['\"](?:post|put)"
-    r"|method\s*:\s*['\"](?:post|put)['\"]|https?\.request\s*\(|axios\.(?:post|put)\s*\("
+    r"|method\s*[:=]\s*['\"](?:post|put)['\"]|https?\.request\s*\(|axios\.(?:post|put)\s*\("
+    r"|urllib\.request\.request\([^\n]{0,200}data\s*="
     r"|invoke-(?:webrequest|restmethod)[^\n]{0,300}-method\s+['\"]?(?:post|put)|\|\s*(?:nc|ncat|netcat)\s"
     r"|/dev/tcp/|\bscp\s[^\n]{0,200}\s[\w.-]{1,64}@?[\w.-]{1,253}:|\brsync\s[^\n]{0,200}\s[\w.-]{0,64}@[\w.-]{1,253}:"
     r"|\bsendmail\b|\bmail\s+-s\b|smtplib|\.sendall\(|sendbeacon|\.send\(\s*(?:data|payload|body|json)",
@@ -166,7 +167,7 @@ class CredentialExfiltration(SharedScanRule):
     _SEND_WORDS = ("curl", "wget", "requests.", "httpx", "urlopen", "fetch(", "https.request", "http.request",
                    "axios", "invoke-webrequest", "invoke-restmethod", "iwr", "irm", "nc ", "ncat", "netcat",
                    "/dev/tcp", "scp ", "rsync ", "sendmail", "mail -s", "smtplib", "sendall", "sendbeacon",
-                   "method:", "xmlhttprequest", ".send(")
+                   "method:", "method=", "xmlhttprequest", ".send(")
     _WINDOW = 30
 
     def check(self, doc: Document) -> Iterator[Hit]:
@@ -611,7 +612,7 @@ _LONG_LINE = 800
 def _prose_window(view: str, lower: str, start: int, end: int, keywords: tuple[str, ...]) -> str:
     """The line, or for a very long line the text around its first keyword (keeps the regexes cheap)."""
     if end - start <= _LONG_LINE:
-        return view[start:end]
+        return view[start:end].replace("\n", " ")
     hits = [p for p in (lower.find(k, start, end) for k in keywords) if p != -1]
     pos = min(hits) if hits else start
     return view[max(start, pos - 300):min(end, pos + 400)]
@@ -690,6 +691,13 @@ class ExfiltrationInstruction(SharedScanRule):
         lower, view = doc.lower, doc.view
         prose_only = doc.layer is None and doc.is_markdown
         for start, end in self.candidates(doc):
+            # Prose wraps: read the line together with the next one when that continues the paragraph.
+            nxt_end = lower.find("\n", end + 1)
+            nxt_end = len(lower) if nxt_end == -1 else nxt_end
+            nxt = lower[end + 1:nxt_end]
+            if nxt.strip() and not nxt.lstrip().startswith(("#", "```", "~~~", "-", "*", "|", ">")) \
+                    and not nxt.lstrip()[:1].isdigit():
+                end = nxt_end
             seg = lower[start:end]
             sendy = any(a in seg for a in self._VERBS) and any(d in seg for d in self._DESTS)
             collecty = any(a in seg for a in self._COLLECT)
@@ -704,7 +712,7 @@ class ExfiltrationInstruction(SharedScanRule):
                 phrase = m.group(0)
                 bulky = re.search(rf"\b{_BULKY}\b", phrase, re.IGNORECASE) or _SENSITIVE_ALONE.search(phrase)
                 if bulky:
-                    stealth = _STEALTH.search(text) or _STEALTH.search(doc.line(lineno + 1))
+                    stealth = _STEALTH.search(" ".join(doc.line(n) for n in range(lineno, lineno + 3)))
                     # A hidden (encoded) order is never a documented example, whatever the text around it says;
                     # nor is an order whose own sentence is affirmative when only another sentence on the
                     # line holds the warning word ("will never change your text. Keys are sent to ...").

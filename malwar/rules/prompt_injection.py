@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from malwar.models import Category, Confidence, Severity
 from malwar.parse.document import Document
-from malwar.rules.base import Hit, Rule, candidate_lines, line_regex
+from malwar.rules.base import Hit, Rule, line_regex
 
 DOCUMENTED = "documented-example"
 
@@ -76,30 +76,13 @@ def documented(doc: Document, line: int, start: int, end: int, cues: re.Pattern[
 
 
 def present(doc: Document, keyword: str) -> bool:
-    """Does the document hold ``keyword``? Cached on the document.
-
-    Every full-text search costs about as much as reading the whole corpus once,
-    so the rules of these modules share their searches: a keyword that several
-    rules need is looked for once per document.
-    """
-    cache: dict[str, bool] = doc.__dict__.setdefault("_mw_present", {})
-    found = cache.get(keyword)
-    if found is None:
-        found = keyword in doc.lower
-        cache[keyword] = found
-    return found
+    """Does the document hold ``keyword``? Served by the engine's shared keyword index."""
+    return doc.has(keyword)
 
 
 def lines_with(doc: Document, keyword: str) -> list[tuple[int, int]]:
-    """Offsets of the lines holding ``keyword``, cached on the document."""
-    if not present(doc, keyword):
-        return []
-    cache: dict[str, list[tuple[int, int]]] = doc.__dict__.setdefault("_mw_anchor_lines", {})
-    found = cache.get(keyword)
-    if found is None:
-        found = candidate_lines(doc, (keyword,))
-        cache[keyword] = found
-    return found
+    """Offsets of the lines holding ``keyword`` (shared index, cached on the document)."""
+    return doc.lines_with((keyword,))
 
 
 class Anchored(Rule):

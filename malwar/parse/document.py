@@ -322,15 +322,18 @@ class Document:
         path = self.section_at(lineno)
         section = " > ".join(s.title.lower() for s in path)
         block = self.code_block_at(lineno)
-        heading = path[-1].title if path else ""
         if block is not None:
             lead = self._lead_in(block.start_line, 2)
         else:
             lead = self._lead_in(lineno, 1)
         own = self.line(lineno)[:_CUE_WINDOW]
-        headings = " ".join(sec.title for sec in path)
+        # The document's title (its first, level-1 heading) names the whole skill; a
+        # "Security Toolkit" title must not turn every command in it into an example.
+        title = self.sections[0] if self.sections and self.sections[0].level == 1 else None
+        headings = " ".join(sec.title for sec in path if sec is not title)
         negated = (is_negative(own) or is_negative(lead) or is_negative(headings)
                    or bool(_TOPIC_CUES.search(headings)))
+        heading = path[-1].title if path else ""
         install = bool(_INSTALL_CUES.search(heading) or _INSTALL_CUES.search(lead)
                        or _INSTALL_CUES.search(own))
         return Context(section, block is not None, block.language if block else None, negated, install)

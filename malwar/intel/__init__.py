@@ -117,12 +117,19 @@ class IntelIndex:
                     yield IntelMatch(pos, "actor", value, camp)
         for value, camp in ind["archive_passwords"].items():
             for pos in _occurrences(text, value):
-                if _is_token(text, pos, pos + len(value), "") and _PASSWORD_CUE.search(
-                        lower[max(0, pos - 40):pos]):
+                before = text[pos - 1] if pos else " "
+                if before in _PASSWORD_LEADS and _is_token(text, pos, pos + len(value), "", check_before=False) \
+                        and _PASSWORD_CUE.search(lower[max(0, pos - 80):pos]):
                     yield IntelMatch(pos, "password", value, camp)
 
 
-_PASSWORD_CUE = re.compile(r"(?:pass(?:word|wd|phrase)?|pwd|key|-p)\W{0,12}(?:is\W{1,3})?$")
+_PASSWORD_CUE = re.compile(
+    r"(?:pass(?:word|wd|phrase)?|pwd)\W{0,12}(?:is\W{1,3})?$"
+    r"|\b(?:unzip|7z|7za|7zz|unrar|rar)\b[^\n]{0,60}\s-p\s?$")
+
+
+# What may stand right before a password: a space, a quote, a separator, or the -p of 7z.
+_PASSWORD_LEADS = frozenset(" \t\"'`:=*(pP")
 
 
 def _word_char(ch: str) -> bool:

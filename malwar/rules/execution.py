@@ -169,7 +169,6 @@ def vendor_aligned(doc: Document, url: UrlInfo) -> bool:
         words = [w for w in url.path.lower().split("/")[1:3] if w]
     else:
         words = url.host.split(".")[:-1]
-    lower = doc.lower
     fm = doc.front_matter.data if doc.front_matter is not None else None
     name = fm.get("name") if isinstance(fm, dict) else None
     if isinstance(name, str):
@@ -179,7 +178,8 @@ def vendor_aligned(doc: Document, url: UrlInfo) -> bool:
             return True
     for word in words:
         for token in {word, word.removeprefix("get"), word.removesuffix("hq"), word.removesuffix("app")}:
-            if len(token) >= 4 and token not in _GENERIC_LABELS and lower.count(token) >= 4:
+            # doc.positions caches per document: many URLs of one host cost one search.
+            if len(token) >= 4 and token not in _GENERIC_LABELS and len(doc.positions(token)) >= 4:
                 return True
     return False
 
@@ -240,28 +240,16 @@ def source_weight(doc: Document, url: UrlInfo | None, unaligned: Severity = Seve
 
 
 def present(doc: Document, words: tuple[str, ...]) -> bool:
-    """Does ``doc`` contain one of ``words``? Each word is searched at most once per document,
-    however many of our rules ask (a miss costs a full scan of the text)."""
-    cache: dict[str, bool] = doc.__dict__.setdefault("_mw_present", {})
-    lower = doc.lower
-    for w in words:
-        hit = cache.get(w)
-        if hit is None:
-            hit = cache[w] = w in lower
-        if hit:
-            return True
-    return False
+    """Does ``doc`` contain one of ``words``? Served by the engine's shared keyword index."""
+    return any(doc.has(w) for w in words)
 
 
 class SharedKeywordRule(Rule):
-    """A rule whose keyword look-ups are shared with the other rules of these modules."""
+    """Base of the execution, obfuscation and supply-chain rules.
 
-    def applies_to(self, doc: Document) -> bool:
-        if doc.layer is not None and not self.scan_layers:
-            return False
-        if doc.layer is None and doc.kind not in self.file_kinds:
-            return False
-        return not self.keywords or present(doc, self.keywords)
+    Keyword gating is the engine's (one shared pass per document); this class
+    remains the common base these modules build on.
+    """
 
 
 def instruction_override(doc: Document, line: int, allow_code: bool = False) -> str | None:

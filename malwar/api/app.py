@@ -43,8 +43,28 @@ def open_access_warning(settings: ServerSettings) -> str:
             "Set MALWAR_API_KEYS or run `malwar keys create` before exposing this server.")
 
 
+def closed_access_error(settings: ServerSettings) -> str:
+    """Closed mode: no key anywhere and not loopback. The server runs (probes pass) but refuses the API."""
+    return (f"NO API KEY IS CONFIGURED and {settings.host} is not loopback: every API request except "
+            "/health, /ready and the OpenAPI document is refused with 401 until a key exists. Create one with "
+            "`malwar keys create --role admin` (it works at once, no restart) or set MALWAR_API_KEYS; "
+            "MALWAR_ALLOW_OPEN=true would instead serve everyone as admin.")
+
+
+def announce_access(settings: ServerSettings, keys_configured: bool, **fields: object) -> None:
+    """The loud start-up line when no key is configured: open (loopback) or closed (elsewhere)."""
+    if keys_configured:
+        return
+    if settings.open_access_allowed:
+        log(logging.WARNING, open_access_warning(settings), **fields)
+    else:
+        log(logging.ERROR, closed_access_error(settings), **fields)
+
+
 def create_app(settings: ServerSettings, store: Store | None = None, *,
-               webhook_backoff_seconds: float = 1.0) -> Litestar:
+               webhook_backoff_seconds: float = 1.0, announce: bool = True) -> Litestar:
+    """The app. ``announce=False`` when ``malwar serve`` has already said, once for all workers,
+    that no API key is configured."""
     configure_logging(settings.log_level, settings.log_format)
     store = store or open_store(settings.db_path, settings.db_url, settings.db_busy_timeout_ms)
     if settings.auto_migrate:
@@ -64,12 +84,8 @@ def create_app(settings: ServerSettings, store: Store | None = None, *,
     async def on_startup() -> None:
         if dispatcher is not None:
             await dispatcher.start()
-        if not auth.any_keys():
-            if settings.open_access_allowed:
-                log(logging.WARNING, open_access_warning(settings), pid=os.getpid())
-            else:
-                log(logging.ERROR, "no API key is configured and the server listens beyond loopback: "
-                                   "every request is refused until a key exists", host=settings.host)
+        if announce:
+            announce_access(settings, auth.any_keys(), pid=os.getpid())
         log(logging.INFO, "worker started", pid=os.getpid(), db_path=settings.db_path,
             webhooks=len(settings.webhook_urls), version=__version__)
 
@@ -113,6 +129,6 @@ def create_app(settings: ServerSettings, store: Store | None = None, *,
 
 def app_from_env() -> Litestar:
     """The granian factory: each worker builds its settings from the environment ``serve`` prepared."""
-    return create_app(load_settings(os.environ))
+    return create_app(load_settings(os.environ), announce=False)
 
 

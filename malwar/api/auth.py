@@ -132,7 +132,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         if connection.headers.get("x-api-key") is None and not auth.any_keys():
             if not auth.allow_open:
                 raise Problem(401, "No API key is configured and this server listens beyond loopback; "
-                                   "configure MALWAR_API_KEYS or create a key")
+                                   "create one with `malwar keys create` or set MALWAR_API_KEYS")
             principal = Principal("open", "admin")
         else:
             wait = auth.failures.take(address)

@@ -164,8 +164,10 @@ class ServerSettings:
         (), "API keys, comma-separated or a JSON list. A plain key has the admin role; a JSON object "
             "`{\"key\": \"...\", \"role\": \"scanner\"}` picks another role.", _api_keys, secret=True,
         shown_default="(none)")
-    allow_open: bool = setting(False, "Allow running without any API key on a non-loopback address "
-                                      "(everyone is admin). Off by default.", _bool)
+    allow_open: bool = setting(False, "Serve without any API key on a non-loopback address, everyone as admin. "
+                                      "Off by default: with no key there, the server starts closed (health, "
+                                      "ready and OpenAPI answer; every other request gets 401 until a key is "
+                                      "created with `malwar keys create` or set in `MALWAR_API_KEYS`).", _bool)
     anthropic_api_key: str = setting("", "Anthropic API key for the LLM layer (accepted now, used by a later release).",
                                      _str, secret=True)
     webhook_urls: tuple[str, ...] = setting((), "Webhook URLs, comma-separated or a JSON list; each gets one signed "

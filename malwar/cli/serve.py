@@ -81,13 +81,11 @@ def serve(
         store.close()
     except StoreError as exc:
         fail(str(exc), 1)
-    if not settings.api_keys and not db_keys:
-        if not settings.open_access_allowed:
-            fail(f"no API key is configured and --host {settings.host} is not loopback: set MALWAR_API_KEYS, "
-                 "run `malwar keys create`, or set MALWAR_ALLOW_OPEN=true to serve without keys")
-        from malwar.api.app import open_access_warning
+    # No key at all: open on loopback (or with MALWAR_ALLOW_OPEN), closed elsewhere. Closed still
+    # starts, so probes pass and `malwar keys create` can be run beside it (kubectl exec).
+    from malwar.api.app import announce_access
 
-        log(logging.WARNING, open_access_warning(settings))
+    announce_access(settings, bool(settings.api_keys or db_keys))
     # Workers rebuild their settings from the environment: hand them the flags the same way.
     os.environ[env_name("host")] = settings.host
     os.environ[env_name("port")] = str(settings.port)

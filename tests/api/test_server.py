@@ -87,10 +87,48 @@ def run_serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Com
                           text=True, timeout=60)
 
 
-def test_serve_refuses_to_run_open_beyond_loopback(tmp_path: Path) -> None:
-    out = run_serve(tmp_path, {}, "--host", "0.0.0.0", "--port", "1")
-    assert out.returncode == 2
-    assert "no API key is configured" in out.stderr and "MALWAR_ALLOW_OPEN" in out.stderr
+def test_serve_without_a_key_beyond_loopback_starts_closed(tmp_path: Path) -> None:
+    """No key anywhere and not loopback: probes pass, the API answers 401, and a key created
+    beside the running server (as `kubectl exec ... malwar keys create` would) works without a restart."""
+    srv = Server(tmp_path, {"MALWAR_API_KEYS": "", "MALWAR_HOST": "0.0.0.0"})
+    try:
+        errors = [json.loads(line) for line in srv.log.read_text().splitlines()
+                  if line.startswith("{") and '"level": "error"' in line]
+        assert len(errors) == 1, "one loud line at start-up, not one per worker"
+        message = errors[0]["message"]
+        assert "NO API KEY IS CONFIGURED" in message and "401" in message
+        assert "malwar keys create" in message and "MALWAR_API_KEYS" in message and "MALWAR_ALLOW_OPEN" in message
+        scan = {"content": MALICIOUS}
+        assert httpx.post(f"{srv.url}/api/v1/scan", json=scan).status_code == 401
+        assert httpx.get(f"{srv.url}/api/v1/scans").status_code == 401
+        assert httpx.get(f"{srv.url}/api/v1/health").status_code == 200
+        assert httpx.head(f"{srv.url}/api/v1/health").status_code == 200
+        assert httpx.get(f"{srv.url}/api/v1/ready").status_code == 200
+        assert httpx.get(f"{srv.url}/api/v1/schema/openapi.json").status_code == 200
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MALWAR_")}
+        created = subprocess.run([sys.executable, "-m", "malwar", "keys", "create", "--role", "admin",
+                                  "--db", str(tmp_path / "server.db")], env=env, capture_output=True, text=True,
+                                 timeout=60)
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.strip()
+        # Every worker must accept it; several requests over fresh connections reach both.
+        for _ in range(6):
+            r = httpx.post(f"{srv.url}/api/v1/scan", json=scan, headers={"X-API-Key": key})
+            assert r.status_code == 201, r.text
+        # Without a key the answer stays 401; within ~2 s every worker knows a key exists and says so.
+        deadline = time.monotonic() + 10
+        details = set()
+        while time.monotonic() < deadline:
+            r = httpx.post(f"{srv.url}/api/v1/scan", json=scan)
+            assert r.status_code == 401
+            details = {r.json()["detail"], *httpx.get(f"{srv.url}/api/v1/scans").json()["detail"].splitlines()}
+            if details == {"A valid X-API-Key header is required"}:
+                break
+            time.sleep(0.5)
+        assert details == {"A valid X-API-Key header is required"}
+    finally:
+        assert srv.stop() == 0
 
 
 def test_serve_stops_on_a_bad_setting_with_one_line(tmp_path: Path) -> None:

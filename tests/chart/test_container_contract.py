@@ -13,6 +13,7 @@ elsewhere the test checks that nothing was written outside the two writable dire
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -212,14 +213,50 @@ def test_sigterm_stops_cleanly(server: tuple[str, subprocess.Popen[str]]) -> Non
     assert proc.wait(timeout=30) == 0
 
 
-def test_without_a_key_serve_refuses_beyond_loopback(render, pod: Pod) -> None:  # type: ignore[no-untyped-def]
-    """What the chart's NOTES promise for a default install: a clear exit, not an open server."""
+def test_without_a_key_serve_starts_closed(render, pod: Pod) -> None:  # type: ignore[no-untyped-def]
+    """A default install (`malwar.apiKeys: []`): the pod becomes ready but refuses the API with 401,
+    says so loudly, and `kubectl exec deploy/malwar -- malwar keys create` opens it without a restart."""
     manifests = render({"malwar": {"dbPath": str(pod.data / "nokey.db")}})
     _, image_env = dockerfile_runtime()
     env = {**image_env, **pod_env(manifests), "PATH": pod.env["PATH"], "HOME": str(pod.tmp), "TMPDIR": str(pod.tmp)}
+    assert not env.get("MALWAR_API_KEYS")
     args = list(container(manifests)["args"])
-    args[args.index("--port") + 1] = str(free_port())
-    proc = subprocess.run(pod.wrap([pod.command[0], *args]), env=env, cwd=pod.cwd, capture_output=True, text=True,
-                          timeout=60)
-    assert proc.returncode == 2
-    assert "MALWAR_API_KEYS" in proc.stderr and "MALWAR_ALLOW_OPEN" in proc.stderr
+    assert args[args.index("--host") + 1] == "0.0.0.0", "the pod listens beyond loopback"
+    port = free_port()
+    args[args.index("--port") + 1] = str(port)
+    url = f"http://127.0.0.1:{port}"
+    log = (pod.tmp.parent / "nokey.log").open("w+")
+    proc = subprocess.Popen(pod.wrap([pod.command[0], *args]), env=env, cwd=pod.cwd, stdout=log,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"malwar serve exited with {proc.returncode}"
+            try:
+                if httpx.get(f"{url}/api/v1/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the pod never became ready"
+            time.sleep(0.2)
+        log.seek(0)
+        errors = [json.loads(line) for line in log.read().splitlines() if '"level": "error"' in line]
+        assert len(errors) == 1 and "NO API KEY IS CONFIGURED" in errors[0]["message"]
+        assert "malwar keys create" in errors[0]["message"] and "MALWAR_ALLOW_OPEN" in errors[0]["message"]
+        assert httpx.get(f"{url}/api/v1/health").status_code == 200
+        body = {"file_name": "SKILL.md", "content": DROPPER.read_text()}
+        assert httpx.post(f"{url}/api/v1/scan", json=body).status_code == 401
+
+        # `kubectl exec deploy/malwar -- malwar keys create`: same env (so the same database), no restart.
+        created = dataclasses.replace(pod, env=env).run("keys", "create", "--role", "admin")
+        assert created.returncode == 0, created.stderr
+        response = httpx.post(f"{url}/api/v1/scan", json=body, headers={"X-API-Key": created.stdout.strip()})
+        assert response.status_code == 201, response.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()

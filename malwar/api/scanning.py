@@ -1,8 +1,11 @@
 """Scan, store, notify: the API's one path from request body to stored scan.
 
 Analysis runs on the pipeline's ``Scanner`` (the same as the CLI). The threat-intel
-index is the bundled pack plus the database's signatures, rebuilt when the database's
-intel revision changes, so a new signature applies to the next scan in every worker.
+index is the bundled pack plus the database's signatures. Each stored scan names the intel
+revision it used, and the store checks it in the transaction that saves the scan: a scan made
+with outdated intel is not stored but rescanned with the new index. So a new signature
+applies to every scan stored after it, in every worker, and the request path reads no
+revision from the database (that read cost a GIL round trip on the event loop per request).
 Writes go through one writer thread per process that commits queued scans together.
 """
 
@@ -25,11 +28,13 @@ from malwar.intel import Campaign, IntelIndex
 from malwar.models import Skill, Verdict
 from malwar.pipeline import Scanner, ScanOptions
 from malwar.report import result_to_dict
-from malwar.store import NewScan, Store, StoredScan, StoreError
+from malwar.store import NewScan, StaleIntel, Store, StoredScan, StoreError
 from malwar.webhooks import scan_event
 
 # Bigger inputs are analysed in a thread so the event loop keeps serving small requests.
 INLINE_BYTES = 256 * 1024
+# Rescans allowed when intel changes while a scan runs; the last one is stored as it is.
+STALE_INTEL_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +83,15 @@ class ScanWriter:
     def _commit(self, batch: list[Any]) -> None:
         try:
             stored = self.store.save_scans([s for scans, _, _ in batch for s in scans], scan_event)
-        except Exception:
-            if len(batch) > 1:  # one bad scan must not fail its neighbours
+        except Exception as exc:
+            if len(batch) > 1:  # one bad (or outdated) scan must not fail its neighbours
                 for one in batch:
                     self._commit([one])
                 return
             _, future, loop = batch[0]
+            if isinstance(exc, StaleIntel):  # not an error: the caller rescans
+                loop.call_soon_threadsafe(_set_exception, future, exc)
+                return
             self.metrics.db_errors.labels("save_scan").inc()
             loop.call_soon_threadsafe(_set_exception, future, StoreError("cannot store the scan"))
             return
@@ -120,12 +128,13 @@ class ScanService:
     def limits(self):  # type: ignore[no-untyped-def]
         return self.options.limits
 
-    def scanner(self) -> Scanner:
-        """The scanner for the current intel revision (bundled pack plus database)."""
-        revision = self.store.intel_revision()
-        if self._scanner is None or revision != self._revision:
-            self._scanner = Scanner(self.options, intel=self.build_intel())
-            self._revision = revision
+    def scanner(self, refresh: bool = False) -> Scanner:
+        """The scanner for the intel this worker last saw; ``refresh`` reloads it if the database moved on."""
+        if self._scanner is None or refresh:
+            revision = self.store.intel_revision()
+            if self._scanner is None or revision != self._revision:
+                self._scanner = Scanner(self.options, intel=self.build_intel())
+                self._revision = revision
         return self._scanner
 
     def build_intel(self) -> IntelIndex:
@@ -144,7 +153,28 @@ class ScanService:
         return index
 
     async def scan(self, inputs: Sequence[ScanInput], key_id: str | None) -> list[StoredScan]:
-        scanner = self.scanner()
+        refresh = False
+        for attempt in range(1, STALE_INTEL_ATTEMPTS + 1):
+            scanner = self.scanner(refresh)
+            # The last attempt stores what it has: intel read a moment ago, named in the result.
+            revision = self._revision if attempt < STALE_INTEL_ATTEMPTS else None
+            new = await self._analyse(scanner, revision, inputs, key_id)
+            try:
+                stored = await self.writer.save(new)
+                break
+            except StaleIntel:
+                refresh = True
+        for scan, saved in zip(new, stored, strict=True):
+            self.metrics.scans.labels(scan.verdict).inc()
+            log(logging.INFO, "scan", scan_id=saved.id, verdict=scan.verdict, risk_score=scan.risk_score,
+                findings=len(scan.findings), bytes=scan.result["bytes"], files=scan.result["files"],
+                duration_ms=round(scan.duration_ms, 3), source=scan.source, key_id=key_id)
+            if saved.delivery_ids and self.dispatcher is not None:
+                self.dispatcher.notify(saved.delivery_ids)
+        return stored
+
+    async def _analyse(self, scanner: Scanner, revision: int | None, inputs: Sequence[ScanInput],
+                       key_id: str | None) -> list[NewScan]:
         new: list[NewScan] = []
         for item in inputs:
             size = sum(len(f.data) for f in item.skill.files)
@@ -160,16 +190,8 @@ class ScanService:
                 target=result.target, sha256=result.sha256, source=item.source, verdict=result.verdict.value,
                 risk_score=result.risk_score, duration_ms=elapsed * 1000, result=result_to_dict(result),
                 findings=result.findings, key_id=key_id, intel_version=scanner.intel.version,
-                notify_urls=notify))
-        stored = await self.writer.save(new)
-        for scan, saved in zip(new, stored, strict=True):
-            self.metrics.scans.labels(scan.verdict).inc()
-            log(logging.INFO, "scan", scan_id=saved.id, verdict=scan.verdict, risk_score=scan.risk_score,
-                findings=len(scan.findings), bytes=scan.result["bytes"], files=scan.result["files"],
-                duration_ms=round(scan.duration_ms, 3), source=scan.source, key_id=key_id)
-            if saved.delivery_ids and self.dispatcher is not None:
-                self.dispatcher.notify(saved.delivery_ids)
-        return stored
+                notify_urls=notify, intel_revision=revision))
+        return new
 
     def close(self) -> None:
         self.writer.close()

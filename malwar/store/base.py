@@ -17,6 +17,18 @@ class NotFound(StoreError):
     """No such record."""
 
 
+class StaleIntel(StoreError):
+    """The scan was made with threat intelligence older than the database's; nothing was stored.
+
+    Raised by ``save_scans`` when a scan names the intel revision it used and the database has
+    moved on: the caller rescans with the current intel and saves again.
+    """
+
+    def __init__(self, current_revision: int) -> None:
+        super().__init__(f"threat intelligence changed (now revision {current_revision}); rescan")
+        self.current_revision = current_revision
+
+
 @dataclass(frozen=True, slots=True)
 class NewScan:
     """A finished scan, ready to be stored."""
@@ -32,6 +44,9 @@ class NewScan:
     key_id: str | None = None
     intel_version: str = ""
     notify_urls: tuple[str, ...] = ()  # webhook URLs that get an event for this scan
+    # The intel revision the scan used. When given, the save checks it in the same transaction
+    # (StaleIntel if the database has a newer one), so no scan is stored with outdated intel.
+    intel_revision: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

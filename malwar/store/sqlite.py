@@ -39,6 +39,7 @@ from malwar.store.base import (
     ScanQuery,
     ScanSummary,
     SignatureRecord,
+    StaleIntel,
     StoredScan,
     StoreError,
 )
@@ -187,10 +188,18 @@ class SQLiteStore:
     # -- scans --------------------------------------------------------------------------
     def save_scans(self, scans: Sequence[NewScan],
                    event_builder: EventBuilder | None = None) -> list[StoredScan]:
-        """Store scans, their findings and their webhook events in one transaction."""
+        """Store scans, their findings and their webhook events in one transaction.
+
+        Scans that name their intel revision are checked against the database's inside the
+        transaction; if any is outdated nothing is stored and ``StaleIntel`` is raised.
+        """
         out: list[StoredScan] = []
         try:
             with self._tx() as conn:
+                if any(scan.intel_revision is not None for scan in scans):
+                    current = self._intel_revision(conn)
+                    if any(scan.intel_revision not in (None, current) for scan in scans):
+                        raise StaleIntel(current)
                 for scan in scans:
                     out.append(self._insert_scan(conn, scan, event_builder))
         except sqlite3.Error as exc:
@@ -276,8 +285,15 @@ class SQLiteStore:
 
     # -- threat intelligence ----------------------------------------------------------
     def intel_revision(self) -> int:
-        rows = self._read("SELECT value FROM meta WHERE key = 'intel_revision'")
-        return int(rows[0][0]) if rows else 0
+        try:
+            return self._intel_revision(self._reader())
+        except sqlite3.Error as exc:
+            raise StoreError(f"database read failed: {exc}") from exc
+
+    @staticmethod
+    def _intel_revision(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'intel_revision'").fetchone()
+        return int(row[0]) if row else 0
 
     @staticmethod
     def _bump(conn: sqlite3.Connection) -> None:

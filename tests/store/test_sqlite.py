@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import sqlite3
 from pathlib import Path
@@ -17,6 +18,7 @@ from malwar.store import (
     NotFound,
     ScanQuery,
     SQLiteStore,
+    StaleIntel,
     StoreError,
     restore_database,
 )
@@ -121,6 +123,19 @@ def test_concurrent_writers_from_several_processes_never_lose_a_row(tmp_path: Pa
     assert findings == 200 * len(new_scan().findings)
     docs = {msgspec.json.decode(s.get_scan_document(i))["id"] for i in ids}
     assert docs == set(ids)
+
+
+def test_a_scan_made_with_outdated_intel_is_not_stored(store: SQLiteStore) -> None:
+    rev = store.intel_revision()
+    store.put_campaign(CampaignRecord("c0", "Changed while the scan ran"))
+    before = store.count_scans()
+    outdated = dataclasses.replace(new_scan(), intel_revision=rev)
+    with pytest.raises(StaleIntel) as raised:
+        store.save_scans([dataclasses.replace(new_scan(), intel_revision=rev + 1), outdated])
+    assert raised.value.current_revision == rev + 1
+    assert store.count_scans() == before, "nothing of the batch is stored"
+    [saved] = store.save_scans([dataclasses.replace(new_scan(), intel_revision=rev + 1)])
+    assert store.count_scans()[0] == before[0] + 1 and saved.id
 
 
 def test_campaigns_and_signatures_bump_the_intel_revision(store: SQLiteStore) -> None:

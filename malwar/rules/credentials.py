@@ -13,10 +13,11 @@ there can see a credential source and a network send in the same command.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 
 from malwar.models import Category, Confidence, Severity
-from malwar.parse.document import Document
+from malwar.parse.document import CodeBlock, Document
 from malwar.rules.base import Hit, Rule, line_regex
 
 # -- credential sources (lower-case friendly fragments, compiled case-insensitively) ---------
@@ -119,27 +120,45 @@ def keyword_spans(doc: Document, keyword: str | re.Pattern[str]) -> list[tuple[i
         else:
             m = keyword.search(lower)
             pos = m.start() if m else -1
+        start = end = -1
         while pos != -1:
-            start = lower.rfind("\n", 0, pos) + 1
-            end = lower.find("\n", pos)
-            if end == -1:
-                end = size
-            found.append((start, end))
-            if isinstance(keyword, str):
-                pos = lower.find(keyword, end)
+            if not start <= pos < end:  # a new line (a long line is looked up once, not per occurrence)
+                start = lower.rfind("\n", 0, pos) + 1
+                end = lower.find("\n", pos)
+                if end == -1:
+                    end = size
+            if end - start > LONG_LINE:
+                # A huge line (minified code, a hostile one-line file): only a window around each
+                # occurrence is a candidate, so no rule ever runs its patterns over the whole line.
+                found.append((max(start, pos - _HALF), min(end, pos + 2 * _HALF)))
+                nxt = pos + _HALF
             else:
-                m = keyword.search(lower, end)
+                found.append((start, end))
+                nxt = end
+            if isinstance(keyword, str):
+                pos = lower.find(keyword, nxt)
+            else:
+                m = keyword.search(lower, nxt)
                 pos = m.start() if m else -1
         memo[keyword] = found
     return found
 
 
+LONG_LINE = 4000
+_HALF = 600  # every pattern of these modules spans less than this
+
+
 def shared_candidate_lines(doc: Document, keywords: tuple[str | re.Pattern[str], ...]) -> list[tuple[int, int]]:
-    spans: dict[int, int] = {}
-    for kw in keywords:
-        for start, end in keyword_spans(doc, kw):
-            spans[start] = end
-    return sorted(spans.items())
+    """Candidate spans of all ``keywords``, sorted, overlapping windows merged."""
+    spans = sorted({span for kw in keywords for span in keyword_spans(doc, kw)})
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 # Gates shared by many rules: one literal first character each, so they run at C speed.
@@ -188,15 +207,49 @@ class SharedScanRule(Rule):
             yield from pat.finditer(view, start, end)
 
 
+def block_at(doc: Document, lineno: int) -> CodeBlock | None:
+    """The code block holding ``lineno`` (a bisect over a memoised index: rules ask this for many lines)."""
+    index = doc.__dict__.get("_mw_block_index")
+    if index is None:
+        blocks = doc.code_blocks
+        index = ([b.start_line for b in blocks], blocks)
+        doc.__dict__["_mw_block_index"] = index
+    starts, blocks = index
+    i = bisect_right(starts, lineno) - 1
+    if i < 0:
+        return None
+    block = blocks[i]
+    if block.start_line < lineno <= block.end_line or (block.start_line == lineno == block.end_line):
+        return block
+    return None
+
+
+def in_code(doc: Document, lineno: int) -> bool:
+    """True for script lines, decoded layers and lines inside a Markdown code block."""
+    if doc.layer is not None or not doc.is_markdown:
+        return True
+    return block_at(doc, lineno) is not None
+
+
+def around(doc: Document, m: re.Match[str], radius: int = 300) -> str:
+    """The line of a match, clipped to ``radius`` characters each side: per-match checks stay linear
+    on a hostile file that is one 10 MB line."""
+    view = doc.view
+    start = max(view.rfind("\n", max(0, m.start() - radius), m.start()) + 1, m.start() - radius, 0)
+    end = view.find("\n", m.end(), m.end() + radius)
+    if end == -1:
+        end = min(len(view), m.end() + radius)
+    return view[start:end]
+
+
 def read_kind(doc: Document, m: re.Match[str], lineno: int) -> str | None:
     """'strong', 'weak' or 'prose' when the line around ``m`` reads the path it names; else None."""
-    start = doc.line_starts[lineno - 1]
-    text = doc.line(lineno)
-    before = text[: m.start() - start]
+    text = around(doc, m)
+    view = doc.view
+    before = view[max(doc.line_starts[lineno - 1], m.start() - 120):m.start()]
     if _USED_AS_KEY.search(before):
         return None
-    ctx = doc.context(lineno)
-    if ctx.in_code or not doc.is_markdown:
+    if in_code(doc, lineno):
         if _CODE_READ_STRONG.search(text):
             return "strong"
         if _CODE_READ_WEAK.search(text):
@@ -215,7 +268,7 @@ class _CredentialReadRule(SharedScanRule):
     confidence = Confidence.HIGH
 
     def grade(self, doc: Document, m: re.Match[str], lineno: int, kind: str) -> tuple[Severity, Confidence] | None:
-        text = doc.line(lineno)
+        text = around(doc, m)
         if kind == "prose":
             return Severity.MEDIUM, Confidence.MEDIUM
         if _ARCHIVE.search(text):
@@ -237,7 +290,7 @@ class _CredentialReadRule(SharedScanRule):
             if graded is None:
                 continue
             done.add(lineno)
-            yield Hit(lineno, doc.line(lineno).strip(), severity=graded[0], confidence=graded[1])
+            yield Hit(lineno, around(doc, m).strip(), severity=graded[0], confidence=graded[1])
 
 
 class SshPrivateKeyRead(_CredentialReadRule):
@@ -353,7 +406,7 @@ class BrowserCredentialStoreAccess(_CredentialReadRule):
     pattern = line_regex(f"{BROWSER_STRONG}|{BROWSER_WEAK}")
 
     def grade(self, doc: Document, m: re.Match[str], lineno: int, kind: str) -> tuple[Severity, Confidence] | None:
-        text = doc.line(lineno)
+        text = around(doc, m)
         strong = re.search(BROWSER_STRONG, text, re.IGNORECASE)
         if not strong and not BROWSER_HINT.search(text):
             return None
@@ -402,7 +455,7 @@ class KeychainDump(_CredentialReadRule):
     pattern = line_regex(KEYCHAIN)
 
     def grade(self, doc: Document, m: re.Match[str], lineno: int, kind: str) -> tuple[Severity, Confidence] | None:
-        text = doc.line(lineno).lower()
+        text = around(doc, m).lower()
         found = m.group(0).lower()
         if "dump-keychain" in found:
             return Severity.HIGH, Confidence.HIGH
@@ -426,7 +479,7 @@ class KeychainDump(_CredentialReadRule):
                 continue
             graded = self.grade(doc, m, lineno, kind)
             if graded:
-                yield Hit(lineno, doc.line(lineno).strip(), severity=graded[0], confidence=graded[1])
+                yield Hit(lineno, around(doc, m).strip(), severity=graded[0], confidence=graded[1])
 
     matches = (
         "```bash\nsecurity dump-keychain -d login.keychain > /tmp/k.txt\n```\n",
@@ -469,7 +522,7 @@ class CryptoWalletAccess(_CredentialReadRule):
     pattern = line_regex(WALLET)
 
     def grade(self, doc: Document, m: re.Match[str], lineno: int, kind: str) -> tuple[Severity, Confidence] | None:
-        text = doc.line(lineno)
+        text = around(doc, m)
         if re.search(r"chromewebstore|chrome\.google\.com/webstore|addons\.mozilla|microsoftedge", text, re.I):
             return None
         if re.search(r"solana(?:-keygen)?\s|anchor\s|--keypair|keypair\s*[=:]", text, re.I) and kind != "strong":
@@ -615,9 +668,8 @@ class EnvironmentDump(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
-            ctx = doc.context(lineno)
-            if doc.is_markdown and not ctx.in_code and "`" not in text:
+            text = around(doc, m)
+            if not in_code(doc, lineno) and "`" not in text:
                 continue  # prose about env vars, not a command
             if self._SECRETY.search(text):
                 yield Hit(lineno, text.strip(), severity=Severity.HIGH, confidence=Confidence.MEDIUM)
@@ -732,7 +784,7 @@ class CredentialFileSearch(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             names = {n.group(0).lower() for n in CRED_NAMES.finditer(text)}
             if not names:
                 continue

@@ -9,6 +9,7 @@ or prose that tells the agent to ship secrets somewhere.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 from malwar.models import Category, Confidence, Severity
@@ -26,11 +27,15 @@ from malwar.rules.credentials import (
     GATE_DOT,
     GATE_SLASH,
     KEYCHAIN,
+    LONG_LINE,
     SSH_PRIVATE,
     SYSTEM_PASSWORDS,
     WALLET,
     CredentialFileSearch,
     SharedScanRule,
+    around,
+    block_at,
+    in_code,
     read_kind,
     shared_candidate_lines,
 )
@@ -84,20 +89,18 @@ _CRED_SEARCH = CredentialFileSearch.pattern
 assert _CRED_SEARCH is not None
 
 
-def _source_strength(doc: Document, lineno: int) -> str | None:
-    """'strong' / 'weak' when this code line reads a credential source; None otherwise."""
-    text = doc.line(lineno)
+def _source_strength(doc: Document, lineno: int, start: int, end: int) -> str | None:
+    """'strong' / 'weak' when this code line (or window of a long line) reads a credential source."""
+    text = doc.view[start:end]
     low = text.lower()
     if _ENV_SOURCE.search(text):
         return "strong"
-    start = doc.line_starts[lineno - 1]
     strong = [m for m in _STRONG_SOURCE.finditer(text)]
     if strong:
         if len({m.group(0).lower() for m in strong}) >= 2:
             return "strong"  # a list of credential paths is a harvest list, read verb or not
-        for m in strong:
-            shifted = _Shifted(m, start)
-            if read_kind(doc, shifted, lineno) in ("strong", "weak"):  # type: ignore[arg-type]
+        for m in strong[:20]:
+            if read_kind(doc, _Shifted(m, start), lineno) in ("strong", "weak"):  # type: ignore[arg-type]
                 return "strong"
         if "security " in low and ("dump-keychain" in low or "find-" in low):
             return "strong"
@@ -118,14 +121,15 @@ class _Shifted:
     def start(self) -> int:
         return self._m.start() + self._o
 
+    def end(self) -> int:
+        return self._m.end() + self._o
+
     def group(self, i: int = 0) -> str:
         return self._m.group(i)
 
 
 def _in_code(doc: Document, lineno: int) -> bool:
-    if doc.layer is not None:
-        return True
-    return not doc.is_markdown or doc.code_block_at(lineno) is not None
+    return in_code(doc, lineno)
 
 
 class CredentialExfiltration(SharedScanRule):
@@ -171,7 +175,7 @@ class CredentialExfiltration(SharedScanRule):
     _WINDOW = 30
 
     def check(self, doc: Document) -> Iterator[Hit]:
-        sources: dict[int, str] = {}
+        sources: dict[int, tuple[str, int, int]] = {}  # line -> (strength, start, end)
         view = doc.view
         for start, end in self.candidates(doc):
             text = view[start:end]
@@ -179,30 +183,42 @@ class CredentialExfiltration(SharedScanRule):
                     or _CRED_SEARCH.search(text)):
                 continue
             lineno = doc.line_of(start)
-            if not _in_code(doc, lineno) and "`" not in text:
+            if (lineno in sources and sources[lineno][0] == "strong") or (
+                    not _in_code(doc, lineno) and "`" not in text):
                 continue
-            strength = _source_strength(doc, lineno)
+            strength = _source_strength(doc, lineno, start, end)
             if strength:
-                sources[lineno] = strength
+                sources[lineno] = (strength, start, end)
         if not sources:
             return
         lower = doc.lower
         best: tuple[int, int, str] | None = None  # (rank, line, evidence)
-        for lineno, strength in sources.items():
-            s0 = doc.line_starts[lineno - 1]
-            seg = lower[s0:s0 + len(doc.line(lineno))]
-            if any(w in seg for w in self._SEND_WORDS) and _NET_ANY.search(doc.line(lineno)):
-                best = _better(best, (3 if strength == "strong" else 2, lineno, doc.line(lineno)))
+        for lineno, (strength, start, end) in sources.items():
+            seg = lower[start:end]
+            if any(w in seg for w in self._SEND_WORDS) and _NET_ANY.search(view, start, end):
+                best = _better(best, (3 if strength == "strong" else 2, lineno, view[start:end]))
         if best is None or best[0] < 3:
             # A send elsewhere in the same code block (or close by in a script).
-            for lineno in _lines_with(doc, self._SEND_WORDS):
-                if not is_send(doc.line(lineno)):
+            order = sorted(sources)
+            checked: set[int] = set()
+            for start, end in shared_candidate_lines(doc, self._SEND_WORDS):
+                if best is not None and best[0] >= 2:
+                    break  # nothing in a window can rank higher
+                lineno = doc.line_of(start)
+                if lineno in checked:
                     continue
+                text = view[start:end]
+                if not is_send(text):
+                    continue
+                checked.add(lineno)
                 lo, hi = self._scope(doc, lineno)
-                for other, strength in sources.items():
-                    if other != lineno and lo <= other <= hi:
-                        rank = 2 if strength == "strong" else 1
-                        best = _better(best, (rank, lineno, f"{doc.line(other).strip()} … {doc.line(lineno).strip()}"))
+                for other in order[bisect_left(order, lo):bisect_right(order, hi)]:
+                    if other != lineno:
+                        rank = 2 if sources[other][0] == "strong" else 1
+                        src = view[sources[other][1]:sources[other][2]]
+                        best = _better(best, (rank, lineno, f"{src.strip()[:150]} … {text.strip()[:150]}"))
+                        if rank == 2:
+                            break
         if best is None:
             return
         rank, lineno, evidence = best
@@ -215,7 +231,7 @@ class CredentialExfiltration(SharedScanRule):
 
     def _scope(self, doc: Document, lineno: int) -> tuple[int, int]:
         if doc.is_markdown:
-            block = doc.code_block_at(lineno)
+            block = block_at(doc, lineno)
             if block is None:
                 return lineno, lineno
             return max(block.first_content_line, lineno - self._WINDOW), min(block.end_line, lineno + self._WINDOW)
@@ -293,7 +309,7 @@ class CollectorEndpoint(SharedScanRule):
             if lineno in seen:
                 continue
             seen.add(lineno)
-            text = doc.line(lineno)
+            text = around(doc, m)
             tunnel = re.fullmatch(_TUNNELS, m.group(0), re.IGNORECASE) is not None
             carries = is_send(text) or bool(_STRONG_SOURCE.search(text) or _ENV_SOURCE.search(text)
                                             or re.search(r"\$\(|`[^`]{1,80}`\s*[\"']?$|\$\{?\w", text))
@@ -356,7 +372,7 @@ class HardcodedChatWebhook(SharedScanRule):
             if len(set(token.lower())) < 8 or re.search(r"x{4}|your|example|placeholder", token, re.I):
                 continue
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             evidence = text.replace(token, f"{token[:4]}…[{len(token)} chars]").strip()
             if re.search(r"-F\s|files\s*=|@[~$/\w]|\$\(|readfile|open\(", text, re.IGNORECASE):
                 yield Hit(lineno, evidence, severity=Severity.HIGH, confidence=Confidence.HIGH)
@@ -415,7 +431,7 @@ class DnsExfiltration(SharedScanRule):
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
             label = m.group("label") or ""
-            text = doc.line(lineno)
+            text = around(doc, m)
             if label.startswith(("$(", "`")) or re.search(r"\bfor\b|chunk|base64|xxd|encod", text, re.I):
                 yield Hit(lineno, text.strip())
             else:
@@ -472,7 +488,7 @@ class PasteSiteUpload(SharedScanRule):
         seen: set[int] = set()
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             if lineno in seen:
                 continue
             upload = is_send(text) or re.search(r"--upload-file|-T\s|\|\s*(?:nc|ncat)\s|api_paste_code", text)
@@ -538,8 +554,8 @@ class CredentialFolderArchive(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
-            tail = text[m.end() - doc.line_starts[lineno - 1]:]
+            text = around(doc, m)
+            tail = doc.view[m.end():m.end() + 300].split("\n", 1)[0]
             # "cp -r x ~/.ssh/" with the folder as the last argument writes into it.
             if re.match(r"\bcp\b|rsync|ditto", m.group(0), re.I) and not re.search(r"[^\s/\"']", tail.split("#")[0]):
                 continue
@@ -692,9 +708,8 @@ class ExfiltrationInstruction(SharedScanRule):
         prose_only = doc.layer is None and doc.is_markdown
         for start, end in self.candidates(doc):
             # Prose wraps: read the line together with the next one when that continues the paragraph.
-            nxt_end = lower.find("\n", end + 1)
-            nxt_end = len(lower) if nxt_end == -1 else nxt_end
-            nxt = lower[end + 1:nxt_end]
+            nxt_end = lower.find("\n", end + 1, end + 1 + LONG_LINE) if lower[end:end + 1] == "\n" else -1
+            nxt = lower[end + 1:nxt_end] if nxt_end != -1 else ""
             if nxt.strip() and not nxt.lstrip().startswith(("#", "```", "~~~", "-", "*", "|", ">")) \
                     and not nxt.lstrip()[:1].isdigit():
                 end = nxt_end
@@ -707,7 +722,7 @@ class ExfiltrationInstruction(SharedScanRule):
             m = _PROSE_EXFIL.search(text) if sendy else None
             if m is not None and not _HEADER_USE.search(text):
                 lineno = doc.line_of(start)
-                if prose_only and doc.code_block_at(lineno) is not None:
+                if prose_only and block_at(doc, lineno) is not None:
                     continue
                 phrase = m.group(0)
                 bulky = re.search(rf"\b{_BULKY}\b", phrase, re.IGNORECASE) or _SENSITIVE_ALONE.search(phrase)
@@ -722,7 +737,7 @@ class ExfiltrationInstruction(SharedScanRule):
                     continue
             if collecty and _COLLECT_LINE.search(text):
                 lineno = doc.line_of(start)
-                if not (prose_only and doc.code_block_at(lineno) is not None):
+                if not (prose_only and block_at(doc, lineno) is not None):
                     collect_lines.append(lineno)
         if collect_lines:
             yield from self._split_steps(doc, collect_lines)

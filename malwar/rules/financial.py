@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from malwar.models import Category, Confidence, Severity
 from malwar.parse.document import Document
 from malwar.rules.base import Hit, line_regex
-from malwar.rules.credentials import SharedScanRule, keyword_spans
+from malwar.rules.credentials import SharedScanRule, around, in_code, keyword_spans
 
 _STEALTH = re.compile(
     r"\b(?:silently|secretly|quietly|covertly|without\s+(?:telling|informing|asking|notifying|mentioning|"
@@ -73,7 +73,7 @@ class AffiliateLinkInjection(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             if re.search(r"\byour\s+(?:own\s+)?(?:referral|affiliate)\s+program", text, re.I):
                 continue
             strong = _STEALTH.search(text) or _STEALTH.search(doc.line(lineno + 1)) or re.search(
@@ -136,7 +136,7 @@ class ForcedProductRecommendation(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             if self._COMMERCE.search(text):
                 yield Hit(lineno, text.strip())
 
@@ -195,7 +195,7 @@ class CryptoShilling(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             hit = m.group(0).lower()
             tokenish = re.search(r"\$[A-Z]{2,10}\b|token|coin|crypto|memecoin", text)
             if hit.startswith("guarantee") and tokenish:
@@ -263,7 +263,7 @@ class WalletAddressSwap(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             yield Hit(lineno, text.strip(),
                       severity=Severity.CRITICAL if _STEALTH.search(text) else None)
         view = doc.view
@@ -328,12 +328,12 @@ class HiddenCryptoTransfer(SharedScanRule):
     def check(self, doc: Document) -> Iterator[Hit]:
         for m in self.finditer(doc):
             lineno = doc.line_of(m.start())
-            text = doc.line(lineno)
+            text = around(doc, m)
             bulk = re.search(r"\b(?:all|entire|remaining|full|whole|every|drain|sweep)\b", m.group(0), re.I)
-            in_code = doc.context(lineno).in_code
+            code = in_code(doc, lineno)
             if bulk or _STEALTH.search(text) or _STEALTH.search(doc.line(lineno + 1)):
                 yield Hit(lineno, text.strip())
-            elif not in_code:
+            elif not code:
                 yield Hit(lineno, text.strip(), severity=Severity.MEDIUM, confidence=Confidence.MEDIUM)
 
     matches = (

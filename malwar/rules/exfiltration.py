@@ -515,6 +515,12 @@ _SENSITIVE_DIRS = (
 )
 
 
+_STAGING = re.compile(
+    r"/tmp/|/var/tmp|/dev/shm|\$tmpdir|\$env:temp|%temp%|\s-\s|\|\s*\S|base64|/\.[\w-]{1,30}\.(?:t?gz|tar|zip|7z)\b",
+    re.IGNORECASE,
+)
+
+
 class CredentialFolderArchive(SharedScanRule):
     """Archives or copies whole credential folders.
 
@@ -559,7 +565,14 @@ class CredentialFolderArchive(SharedScanRule):
             # "cp -r x ~/.ssh/" with the folder as the last argument writes into it.
             if re.match(r"\bcp\b|rsync|ditto", m.group(0), re.I) and not re.search(r"[^\s/\"']", tail.split("#")[0]):
                 continue
-            yield Hit(lineno, text.strip())
+            folders = len(set(re.findall(_SENSITIVE_DIRS, text, re.IGNORECASE)))
+            staged = _STAGING.search(text)
+            one_file = re.match(r"/[\w.-]", tail) is not None
+            if folders >= 2 or staged or not one_file:
+                yield Hit(lineno, text.strip())
+            else:
+                # One named file into a plainly named local archive: a lesser signal on its own.
+                yield Hit(lineno, text.strip(), severity=Severity.MEDIUM, confidence=Confidence.MEDIUM)
 
     matches = (
         "```bash\ntar czf /tmp/.b.tgz ~/.ssh ~/.aws ~/.config/gcloud\n```\n",

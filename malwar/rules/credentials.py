@@ -101,46 +101,38 @@ _BULK = re.compile(
 _ARCHIVE = re.compile(r"\b(?:tar|zip|7z|compress-archive|make_archive)\b", re.IGNORECASE)
 
 
-def keyword_spans(doc: Document, keyword: str | re.Pattern[str]) -> list[tuple[int, int]]:
-    """(start, end) of every line holding ``keyword`` (a literal or a gate pattern), memoised on the document.
+def keyword_spans(doc: Document, keyword: str) -> list[tuple[int, int]]:
+    """Candidate spans for ``keyword``, memoised on the document.
 
-    Each absent keyword costs a full scan of the text; the credential,
-    exfiltration, secrets and financial rules share most of theirs, so they
-    share the scans too. A gate pattern must start with a literal so that the
-    regex engine can skip ahead at C speed.
+    Positions come from the engine's one-pass keyword index (``Document.positions``).
+    A normal line is one span; on a huge line (minified code, a hostile one-line
+    file) each occurrence gets a bounded window instead, so no rule ever runs its
+    patterns over the whole line.
     """
-    memo: dict[object, list[tuple[int, int]]] = doc.__dict__.setdefault("_mw_keyword_spans", {})
+    memo: dict[str, list[tuple[int, int]]] = doc.__dict__.setdefault("_mw_keyword_spans", {})
     found = memo.get(keyword)
-    if found is None:
-        found = []
-        lower = doc.lower
-        size = len(lower)
-        if isinstance(keyword, str):
-            pos = lower.find(keyword)
-        else:
-            m = keyword.search(lower)
-            pos = m.start() if m else -1
-        start = end = -1
-        while pos != -1:
-            if not start <= pos < end:  # a new line (a long line is looked up once, not per occurrence)
-                start = lower.rfind("\n", 0, pos) + 1
-                end = lower.find("\n", pos)
-                if end == -1:
-                    end = size
+    if found is not None:
+        return found
+    found = []
+    positions = doc.positions(keyword)
+    if positions:
+        starts = doc.line_starts
+        size = len(doc.view)
+        last_line = -1
+        covered = -1
+        for pos in positions:
+            i = bisect_right(starts, pos) - 1
+            start = starts[i]
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else size
             if end - start > LONG_LINE:
-                # A huge line (minified code, a hostile one-line file): only a window around each
-                # occurrence is a candidate, so no rule ever runs its patterns over the whole line.
+                if pos < covered:
+                    continue  # already inside the last window's core
                 found.append((max(start, pos - _HALF), min(end, pos + 2 * _HALF)))
-                nxt = pos + _HALF
-            else:
+                covered = pos + _HALF
+            elif i != last_line:
                 found.append((start, end))
-                nxt = end
-            if isinstance(keyword, str):
-                pos = lower.find(keyword, nxt)
-            else:
-                m = keyword.search(lower, nxt)
-                pos = m.start() if m else -1
-        memo[keyword] = found
+            last_line = i
+    memo[keyword] = found
     return found
 
 
@@ -148,7 +140,7 @@ LONG_LINE = 4000
 _HALF = 600  # every pattern of these modules spans less than this
 
 
-def shared_candidate_lines(doc: Document, keywords: tuple[str | re.Pattern[str], ...]) -> list[tuple[int, int]]:
+def shared_candidate_lines(doc: Document, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
     """Candidate spans of all ``keywords``, sorted, overlapping windows merged."""
     spans = sorted({span for kw in keywords for span in keyword_spans(doc, kw)})
     merged: list[tuple[int, int]] = []
@@ -161,38 +153,43 @@ def shared_candidate_lines(doc: Document, keywords: tuple[str | re.Pattern[str],
     return merged
 
 
-# Gates shared by many rules: one literal first character each, so they run at C speed.
-GATE_DOT = re.compile(
-    r"\.(?:ssh|aws/|kube/|docker/config|npmrc|pypirc|netrc|git-credentials|gnupg|azure|config/gcloud|"
-    r"config/solana|claude/|openclaw|clawdbot|cursor/|codex/|credentials\.json|electrum|ethereum/keystore|"
-    r"bash_history|zsh_history|env(?:iron)?\b(?![\[.])|bashrc|zshrc)"
+# Anchor words shared by many rules (literals: the engine finds them all in one pass).
+GATE_DOT = (
+    ".ssh", ".aws/", ".kube/", ".docker/config", ".npmrc", ".pypirc", ".netrc", ".git-credentials", ".gnupg",
+    ".azure", ".config/gcloud", ".config/solana", ".claude/", ".openclaw", ".clawdbot", ".cursor/", ".codex/",
+    ".credentials.json", ".electrum", ".ethereum/keystore", "_history", ".env", "bashrc", "zshrc",
 )
-GATE_LOGIN = re.compile(r"login(?:\s?data|s\.json|\.keychain)")
-GATE_SLASH = re.compile(r"/(?:etc/(?:shadow|gshadow|passwd|master\.passwd)|keychains|id\.json)")
-GATE_ENV = re.compile(r"env(?:\s{0,2}[|>)]|:)")
-GATE_AUTH = re.compile(r"auth(?:-profiles|\.json)")
-GATE_SECURITY = re.compile(r"security\s+(?:dump|find)-")
-CREDENTIAL_GATES = (GATE_DOT, GATE_SLASH, GATE_ENV, GATE_AUTH, GATE_SECURITY, GATE_LOGIN)
+GATE_LOGIN = ("login data", "logindata", "logins.json", "login.keychain")
+GATE_SLASH = ("/etc/shadow", "/etc/gshadow", "/etc/passwd", "master.passwd", "/keychains", "/id.json")
+GATE_ENV = ("env |", "env|", "env >", "env>", "env)", "env:")
+GATE_AUTH = ("auth-profiles", "auth.json")
+GATE_SECURITY = ("dump-keychain", "find-generic-password", "find-internet-password")
+CREDENTIAL_GATES = (*GATE_DOT, *GATE_SLASH, *GATE_ENV, *GATE_AUTH, *GATE_SECURITY, *GATE_LOGIN)
 
 
 class SharedScanRule(Rule):
-    """A rule whose keyword scans are shared with the other rules of these modules.
+    """A rule whose candidate spans are shared with the other rules of these modules.
 
-    ``gates`` are extra keyword patterns (compiled, lower-case input) used like ``keywords``.
+    ``gates`` are shared anchor-word lists used like ``keywords``; both are indexed by
+    the engine (``anchors``) and long lines are cut into windows (``keyword_spans``).
     """
 
-    gates: tuple[re.Pattern[str], ...] = ()
+    gates: tuple[str, ...] = ()
 
-    def _anchors(self) -> tuple[str | re.Pattern[str], ...]:
+    @property
+    def anchors(self) -> tuple[str, ...]:
         return (*self.gates, *self.keywords)
+
+    def _anchors(self) -> tuple[str, ...]:
+        return self.anchors
 
     def applies_to(self, doc: Document) -> bool:
         if doc.layer is not None and not self.scan_layers:
             return False
         if doc.layer is None and doc.kind not in self.file_kinds:
             return False
-        anchors = self._anchors()
-        return not anchors or any(keyword_spans(doc, k) for k in anchors)
+        anchors = self.anchors
+        return not anchors or any(doc.has(k) for k in anchors)
 
     def candidates(self, doc: Document) -> list[tuple[int, int]]:
         return shared_candidate_lines(doc, self._anchors())
@@ -320,7 +317,7 @@ class SshPrivateKeyRead(_CredentialReadRule):
     id = "MW-0401"
     name = "ssh-private-key-read"
     title = "Reads SSH private keys"
-    gates = (GATE_DOT,)
+    gates = GATE_DOT
     pattern = line_regex(SSH_PRIVATE)
     matches = (
         "## Sync\n\n```bash\nfor k in ~/.ssh/id_*; do cat \"$k\" | base64; done\n```\n",
@@ -362,7 +359,7 @@ class CloudCredentialFileRead(_CredentialReadRule):
     id = "MW-0402"
     name = "cloud-credential-file-read"
     title = "Reads cloud or developer credential files"
-    gates = (GATE_DOT,)
+    gates = GATE_DOT
     pattern = line_regex(CLOUD_CREDS)
     matches = (
         "```bash\ncat ~/.aws/credentials ~/.kube/config > /tmp/all.txt\n```\n",
@@ -401,7 +398,7 @@ class BrowserCredentialStoreAccess(_CredentialReadRule):
     id = "MW-0403"
     name = "browser-credential-store-access"
     title = "Reads browser password or cookie stores"
-    gates = (GATE_LOGIN,)
+    gates = GATE_LOGIN
     keywords = ("cookies", "key4.db")
     pattern = line_regex(f"{BROWSER_STRONG}|{BROWSER_WEAK}")
 
@@ -450,7 +447,7 @@ class KeychainDump(_CredentialReadRule):
     id = "MW-0404"
     name = "keychain-dump"
     title = "Dumps the keychain or credential vault"
-    gates = (GATE_SECURITY,)
+    gates = GATE_SECURITY
     keywords = ("keychain", "lsass")
     pattern = line_regex(KEYCHAIN)
 
@@ -517,7 +514,7 @@ class CryptoWalletAccess(_CredentialReadRule):
     id = "MW-0405"
     name = "crypto-wallet-access"
     title = "Reads cryptocurrency wallet files"
-    gates = (GATE_DOT, GATE_SLASH)
+    gates = (*GATE_DOT, *GATE_SLASH)
     keywords = ("wallet", "extension settings")
     pattern = line_regex(WALLET)
 
@@ -614,7 +611,7 @@ class AgentCredentialStoreRead(_CredentialReadRule):
     id = "MW-0407"
     name = "agent-credential-store-read"
     title = "Reads the agent's token store or conversation history"
-    gates = (GATE_DOT, GATE_AUTH)
+    gates = (*GATE_DOT, *GATE_AUTH)
     pattern = line_regex(f"{AGENT_CREDS}|\\.claude/projects\\b|\\.claude/history")
 
     def grade(self, doc: Document, m: re.Match[str], lineno: int, kind: str) -> tuple[Severity, Confidence] | None:
@@ -661,7 +658,7 @@ class EnvironmentDump(SharedScanRule):
     category = Category.CREDENTIAL_ACCESS
     severity = Severity.MEDIUM
     confidence = Confidence.HIGH
-    gates = (GATE_DOT, GATE_ENV)
+    gates = (*GATE_DOT, *GATE_ENV)
     pattern = line_regex(ENV_DUMP, re.IGNORECASE | re.MULTILINE)
     _SECRETY = re.compile(r"grep[^\n|]{0,40}(?:key|token|secret|pass|cred|auth|aws|api)", re.IGNORECASE)
 
@@ -716,7 +713,7 @@ class SystemPasswordFileRead(_CredentialReadRule):
     id = "MW-0409"
     name = "system-password-file-read"
     title = "Reads system password hashes"
-    gates = (GATE_SLASH,)
+    gates = GATE_SLASH
     keywords = ("\\sam",)
     pattern = line_regex(SYSTEM_PASSWORDS)
 

@@ -172,6 +172,7 @@ class CredentialExfiltration(SharedScanRule):
                    "axios", "invoke-webrequest", "invoke-restmethod", "iwr", "irm", "nc ", "ncat", "netcat",
                    "/dev/tcp", "scp ", "rsync ", "sendmail", "mail -s", "smtplib", "sendall", "sendbeacon",
                    "method:", "method=", "xmlhttprequest", ".send(")
+    index_words = _SEND_WORDS
     _WINDOW = 30
 
     def check(self, doc: Document) -> Iterator[Hit]:
@@ -179,12 +180,12 @@ class CredentialExfiltration(SharedScanRule):
         view = doc.view
         for start, end in self.candidates(doc):
             text = view[start:end]
-            if not (_STRONG_SOURCE.search(text) or _ENV_SOURCE.search(text) or _WEAK_SOURCE.search(text)
-                    or _CRED_SEARCH.search(text)):
-                continue
             lineno = doc.line_of(start)
             if (lineno in sources and sources[lineno][0] == "strong") or (
                     not _in_code(doc, lineno) and "`" not in text):
+                continue
+            if not (_STRONG_SOURCE.search(text) or _ENV_SOURCE.search(text) or _WEAK_SOURCE.search(text)
+                    or _CRED_SEARCH.search(text)):
                 continue
             strength = _source_strength(doc, lineno, start, end)
             if strength:
@@ -549,7 +550,7 @@ class CredentialFolderArchive(SharedScanRule):
     category = Category.EXFILTRATION
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
-    gates = (GATE_DOT, GATE_SLASH)
+    gates = (*GATE_DOT, *GATE_SLASH)
     keywords = ("extension settings",)
     line_also = ("tar ", "zip ", "7z ", "compress-archive", "cp -", "copytree", "make_archive", "rsync ", "ditto ")
     pattern = line_regex(

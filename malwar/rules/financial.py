@@ -60,7 +60,7 @@ class AffiliateLinkInjection(SharedScanRule):
     category = Category.FINANCIAL
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
-    gates = (re.compile(r"ref(?:erral|=|\s?code|\s?id|\s?tag)"),)
+    gates = ("referral", "ref=", "ref code", "refcode", "ref id", "ref tag")
     keywords = ("affiliate", "tag=")
     pattern = line_regex(
         r"\b(?:add|adds|append|appends|insert|inject|attach|include|replace|swap|substitute|rewrite|change|"
@@ -179,7 +179,7 @@ class CryptoShilling(SharedScanRule):
     category = Category.FINANCIAL
     severity = Severity.HIGH
     confidence = Confidence.MEDIUM
-    gates = (re.compile(r"to\s(?:buy|invest|ape)\b"),)
+    gates = ("to buy", "to invest", "to ape")
     keywords = ("guarantee", "shill", "pump", "moon")
     pattern = line_regex(
         r"\bguarantee(?:d|s)?\s+(?:\d{1,5}\s*%\s+|\d{1,5}x\s+)?(?:returns?|profits?|gains?|income|yield|roi|\d{1,5}x)\b"

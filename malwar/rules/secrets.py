@@ -93,7 +93,7 @@ class HardcodedCloudKey(_SecretRule):
     id = "MW-0801"
     name = "hardcoded-cloud-key"
     title = "Hard-coded cloud access key"
-    gates = (re.compile(r"a(?:kia|sia|iza)"),)
+    gates = ("akia", "asia", "aiza")
     pattern = re.compile(r"(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)(?P<body>[A-Z0-9]{16})|AIza(?P<g>[0-9A-Za-z_-]{35}))(?![A-Za-z0-9])")
 
     def check(self, doc: Document) -> Iterator[Hit]:
@@ -142,7 +142,7 @@ class HardcodedSourceControlToken(_SecretRule):
     id = "MW-0802"
     name = "hardcoded-source-control-token"
     title = "Hard-coded source-control or registry token"
-    gates = (re.compile(r"g(?:h[pousr]_|ithub_pat_|lpat-)"),)
+    gates = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-")
     keywords = ("npm_",)
     pattern = re.compile(
         r"(?<![A-Za-z0-9_])(?:gh[pousr]_(?P<body>[A-Za-z0-9]{36})|github_pat_(?P<b2>[A-Za-z0-9_]{60,90})"

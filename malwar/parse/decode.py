@@ -154,11 +154,14 @@ def _candidates(doc: Document) -> list[tuple[str, int, str]]:
         out.append(("rot13", 0, codecs.encode(view, "rot13")))
     text = doc.text
     if not text.isascii():
+        line, counted = 0, 0
         for m in _TAGS.finditer(text):
             decoded = "".join(chr(ord(c) - 0xE0000) for c in m.group(0) if 0x20 <= ord(c) - 0xE0000 < 0x7F)
             if decoded.strip():
-                # Offsets in text and view differ once characters are stripped; map by line.
-                line = text.count("\n", 0, m.start())
+                # Offsets in text and view differ once characters are stripped; map by line,
+                # counting newlines incrementally so many runs stay linear.
+                line += text.count("\n", counted, m.start())
+                counted = m.start()
                 offset = doc.line_starts[min(line, len(doc.line_starts) - 1)]
                 out.append(("unicode-tags", offset, decoded))
     return out

@@ -101,13 +101,39 @@ _EMPHASIS = re.compile(
 )
 
 
+class _Cue:
+    """A cue pattern behind a literal prefilter: most lines hold none of the stems, and a
+    handful of substring tests is far cheaper than a case-insensitive alternation."""
+
+    def __init__(self, pattern: re.Pattern[str], stems: tuple[str, ...]):
+        self.pattern = pattern
+        self.stems = stems
+
+    def search(self, text: str) -> bool:
+        if not text:
+            return False
+        lower = text.lower()
+        return any(s in lower for s in self.stems) and self.pattern.search(text) is not None
+
+
+NEGATIVE = _Cue(_NEGATIVE_CUES, (
+    "never", "not", "n't", "avoid", "warn", "bewar", "danger", "malic", "malware", "attack",
+    "red flag", "pattern", "unsafe", "insecure", "vulnerab", "exploit", "suspic", "forbid",
+    "prohibit", "refus", "reject", "bad example", "example", "phish", "scam", "wrong",
+    "❌", "⛔", "🚫"))
+EMPHASIS = _Cue(_EMPHASIS, ("not", "n't", "never", "without"))
+TOPIC = _Cue(_TOPIC_CUES, (
+    "detect", "block", "flag", "scann", "audit", "indicator", "ioc", "signature", "threat",
+    "security", "look for", "to watch", "to look", "example"))
+
+
 def is_negative(text: str) -> bool:
     """True when ``text`` reads as a warning or a documented attack, not as emphasis."""
-    if not text or not _NEGATIVE_CUES.search(text):
+    if not NEGATIVE.search(text):
         return False
-    if _EMPHASIS.search(text):
+    if EMPHASIS.search(text):
         # Strip the emphatic phrases and look again: "Don't forget: never share keys" stays negative.
-        return bool(_NEGATIVE_CUES.search(_EMPHASIS.sub(" ", text)))
+        return NEGATIVE.search(_EMPHASIS.sub(" ", text))
     return True
 
 
@@ -118,6 +144,10 @@ _INSTALL_CUES = re.compile(
     r"activate|enable|one-?time|paste\s+(?:this|the\s+following)|terminal)\b",
     re.IGNORECASE,
 )
+INSTALL = _Cue(_INSTALL_CUES, (
+    "requisit", "requirement", "setup", "set up", "install", "getting started", "quick", "before",
+    "first", "required", "dependenc", "bootstrap", "initiali", "activate", "enable", "one-time",
+    "onetime", "paste", "terminal"))
 
 
 # Context cues are read from at most this much of a line: enough for any real
@@ -332,8 +362,7 @@ class Document:
         title = self.sections[0] if self.sections and self.sections[0].level == 1 else None
         headings = " ".join(sec.title for sec in path if sec is not title)
         negated = (is_negative(own) or is_negative(lead) or is_negative(headings)
-                   or bool(_TOPIC_CUES.search(headings)))
+                   or TOPIC.search(headings))
         heading = path[-1].title if path else ""
-        install = bool(_INSTALL_CUES.search(heading) or _INSTALL_CUES.search(lead)
-                       or _INSTALL_CUES.search(own))
+        install = INSTALL.search(heading) or INSTALL.search(lead) or INSTALL.search(own)
         return Context(section, block is not None, block.language if block else None, negated, install)

@@ -22,6 +22,10 @@ LOGGER = "malwar.api"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+# One encoder for every line: json.dumps with options builds a new encoder per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; extra fields come from ``extra={"fields": {...}}``."""
 
@@ -38,7 +42,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             out["error"] = f"{record.exc_info[0].__name__}: {str(record.exc_info[1])[:300]}"
             out["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+        return _ENCODE(out)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -64,7 +68,12 @@ def configure_logging(level: str, fmt: str) -> None:
 
 
 def log(level: int, message: str, **fields: Any) -> None:
-    logging.getLogger(LOGGER).log(level, message, extra={"fields": fields})
+    # Two lines per request: skip Logger.log's caller lookup (a stack walk) and extra-key checks.
+    logger = logging.getLogger(LOGGER)
+    if logger.isEnabledFor(level):
+        record = logging.LogRecord(LOGGER, level, "", 0, message, None, None)
+        record.fields = fields
+        logger.handle(record)
 
 
 # -- metrics ------------------------------------------------------------------------------

@@ -306,6 +306,14 @@ async def paced_with_backup(port: int, bodies: list[bytes], clients: int, second
     stats, elapsed = await task
     info: dict[str, object] = {"ok": proc.returncode == 0, "output": (out or err).decode().strip(),
                                "seconds": round(backup_seconds, 3)}
+    # Diagnosis only (the target is the p99 of every request): latency of requests that fell due
+    # while the backup command ran, and of the others.
+    ended = begun + backup_seconds
+    during = [lat for (done, _), lat in zip(stats.acked, stats.latencies, strict=True) if begun <= done - lat < ended]
+    outside = [lat for (done, _), lat in zip(stats.acked, stats.latencies, strict=True)
+               if not begun <= done - lat < ended]
+    info["p99_ms_while_backup_ran"] = round(percentile(during, 0.99) * 1000, 2)
+    info["p99_ms_outside_backup"] = round(percentile(outside, 0.99) * 1000, 2)
     acked_before = earlier | {scan_id for when, scan_id in stats.acked if when < begun}
     info["acknowledged_before_backup"] = len(acked_before)
     if proc.returncode == 0:

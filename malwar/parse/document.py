@@ -150,6 +150,29 @@ INSTALL = _Cue(_INSTALL_CUES, (
     "onetime", "paste", "terminal"))
 
 
+# Lines longer than this are handed to rules as windows around their keywords.
+LONG_LINE = 4096
+_WINDOW_MARGIN = 1000
+
+
+def _windows(hits: list[int], line_start: int, line_end: int) -> list[tuple[int, int]]:
+    """Merged windows of +-_WINDOW_MARGIN around sorted hit offsets, each at most LONG_LINE long."""
+    out: list[tuple[int, int]] = []
+    cur_start = cur_end = -1
+    for pos in hits:
+        w_start = max(line_start, pos - _WINDOW_MARGIN)
+        w_end = min(line_end, pos + _WINDOW_MARGIN)
+        if cur_start >= 0 and w_start <= cur_end and w_end - cur_start <= LONG_LINE:
+            cur_end = max(cur_end, w_end)
+            continue
+        if cur_start >= 0:
+            out.append((cur_start, cur_end))
+        cur_start, cur_end = w_start, w_end
+    if cur_start >= 0:
+        out.append((cur_start, cur_end))
+    return out
+
+
 # Context cues are read from at most this much of a line: enough for any real
 # sentence, and a megabyte-long line costs no more than a short one.
 _CUE_WINDOW = 2000
@@ -230,7 +253,13 @@ class Document:
         return bool(self.positions(keyword))
 
     def lines_with(self, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
-        """(start, end) offsets of every line holding one of ``keywords``, in order."""
+        """(start, end) offsets of every line holding one of ``keywords``, in order.
+
+        A line longer than ``LONG_LINE`` (minified code, hostile padding) is not
+        returned whole: it becomes windows of at most ``LONG_LINE`` characters
+        around the keywords, so no rule ever works on megabytes at a time and the
+        work stays linear in the size of the file.
+        """
         cache = self._lines_cache
         found = cache.get(keywords)
         if found is not None:
@@ -238,11 +267,20 @@ class Document:
         starts = self.line_starts
         size = len(self.view)
         spans: dict[int, int] = {}
+        long_hits: dict[int, list[int]] = {}
         for kw in keywords:
             for pos in self.positions(kw):
                 i = bisect_right(starts, pos) - 1
-                if starts[i] not in spans:
-                    spans[starts[i]] = (starts[i + 1] - 1) if i + 1 < len(starts) else size
+                start = starts[i]
+                end = (starts[i + 1] - 1) if i + 1 < len(starts) else size
+                if end - start <= LONG_LINE:
+                    spans[start] = end
+                else:
+                    long_hits.setdefault(start, []).append(pos)
+        for start, hits in long_hits.items():
+            end = (starts[bisect_right(starts, start)] - 1) if bisect_right(starts, start) < len(starts) else size
+            for w_start, w_end in _windows(sorted(hits), start, end):
+                spans[w_start] = w_end
         found = sorted(spans.items())
         cache[keywords] = found
         return found
@@ -258,6 +296,15 @@ class Document:
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset in ``view``."""
         return bisect_right(self.line_starts, offset)
+
+    def line_around(self, offset: int) -> str:
+        """The line holding ``offset``; for a line over LONG_LINE, a window around the offset."""
+        lineno = self.line_of(offset)
+        start = self.line_starts[lineno - 1]
+        end = self.line_starts[lineno] - 1 if lineno < len(self.line_starts) else len(self.view)
+        if end - start > LONG_LINE:
+            start, end = max(start, offset - _WINDOW_MARGIN), min(end, offset + _WINDOW_MARGIN)
+        return self.view[start:end]
 
     def line(self, lineno: int) -> str:
         if 1 <= lineno <= len(self.lines):
@@ -330,39 +377,65 @@ class Document:
 
     def _lead_in(self, lineno: int, count: int = 2) -> str:
         """The nearest non-empty lines before ``lineno`` (stopping at a heading)."""
-        out: list[str] = []
+        return " ".join(self.line(i)[:_CUE_WINDOW].strip() for i in self._lead_lines(lineno, count))
+
+    def _lead_lines(self, lineno: int, count: int) -> list[int]:
+        out: list[int] = []
         i = lineno - 1
         while i >= 1 and len(out) < count:
-            text = self.line(i)[:_CUE_WINDOW].strip()
-            if text and not text.startswith("```") and not text.startswith("~~~"):
-                out.append(text)
+            text = self.line(i)[:_CUE_WINDOW].lstrip()
+            if text.strip() and not text.startswith(("```", "~~~")):
+                out.append(i)
                 if text.startswith("#"):
                     break
             i -= 1
-        return " ".join(out)
+        return out
+
+    def _cue(self, cue: str, lineno: int) -> bool:
+        """A cue test on one line, memoised: neighbouring lines share their lead-ins."""
+        key = (cue, lineno)
+        found = self._cue_cache.get(key)
+        if found is None:
+            text = self.line(lineno)[:_CUE_WINDOW]
+            found = is_negative(text) if cue == "negative" else INSTALL.search(text)
+            self._cue_cache[key] = found
+        return found
+
+    @cached_property
+    def _cue_cache(self) -> dict[tuple[str, int], bool]:
+        return {}
+
+    @cached_property
+    def _heading_cache(self) -> dict[tuple[int, ...], tuple[bool, bool]]:
+        return {}
+
+    def _headings_cues(self, path: list[Section]) -> tuple[bool, bool]:
+        """(negated, install) for a heading path; computed once per section."""
+        key = tuple(s.line for s in path)
+        found = self._heading_cache.get(key)
+        if found is None:
+            # The document's title (its first, level-1 heading) names the whole skill; a
+            # "Security Toolkit" title must not turn every command in it into an example.
+            title = self.sections[0] if self.sections and self.sections[0].level == 1 else None
+            headings = " ".join(sec.title for sec in path if sec is not title)
+            heading = path[-1].title if path else ""
+            found = (is_negative(headings) or TOPIC.search(headings), INSTALL.search(heading))
+            self._heading_cache[key] = found
+        return found
 
     def _compute_context(self, lineno: int) -> Context:
         if self.parent_context is not None:
             pc = self.parent_context
             return Context(pc.section, True, self.language, pc.negated, pc.install_step)
         if self.kind is not FileKind.MARKDOWN:
-            line = self.line(lineno)[:_CUE_WINDOW]
-            negated = is_negative(line) and self.kind is not FileKind.SCRIPT
+            negated = self.kind is not FileKind.SCRIPT and self._cue("negative", lineno)
             return Context("", self.kind is FileKind.SCRIPT, self.language, negated, False)
         path = self.section_at(lineno)
         section = " > ".join(s.title.lower() for s in path)
         block = self.code_block_at(lineno)
-        if block is not None:
-            lead = self._lead_in(block.start_line, 2)
-        else:
-            lead = self._lead_in(lineno, 1)
-        own = self.line(lineno)[:_CUE_WINDOW]
-        # The document's title (its first, level-1 heading) names the whole skill; a
-        # "Security Toolkit" title must not turn every command in it into an example.
-        title = self.sections[0] if self.sections and self.sections[0].level == 1 else None
-        headings = " ".join(sec.title for sec in path if sec is not title)
-        negated = (is_negative(own) or is_negative(lead) or is_negative(headings)
-                   or TOPIC.search(headings))
-        heading = path[-1].title if path else ""
-        install = INSTALL.search(heading) or INSTALL.search(lead) or INSTALL.search(own)
+        lead = self._lead_lines(block.start_line, 2) if block is not None else self._lead_lines(lineno, 1)
+        heading_negated, heading_install = self._headings_cues(path)
+        negated = heading_negated or self._cue("negative", lineno) or any(
+            self._cue("negative", i) for i in lead)
+        install = heading_install or self._cue("install", lineno) or any(self._cue("install", i) for i in lead)
         return Context(section, block is not None, block.language if block else None, negated, install)

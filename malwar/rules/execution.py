@@ -12,6 +12,7 @@ dropper.
 from __future__ import annotations
 
 import ipaddress
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 
 from malwar.models import Category, Confidence, Severity
-from malwar.parse.document import Document, is_negative
+from malwar.parse.document import LONG_LINE, Document, is_negative
 from malwar.rules.base import Hit, Rule, candidate_lines
 
 # -- where a URL points ------------------------------------------------------------
@@ -133,13 +134,24 @@ class UrlInfo:
         return self.kind in BAD_KINDS
 
 
-def find_urls(text: str) -> list[UrlInfo]:
+def find_urls(text: str) -> tuple[UrlInfo, ...]:
+    """Every URL in ``text``, classified. Cached for ordinary lines: several rules ask about the
+    same ones; huge texts are not kept (the cache must not hold megabytes of hostile input)."""
+    return _find_urls_cached(text) if len(text) <= 4096 else _find_urls(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _find_urls_cached(text: str) -> tuple[UrlInfo, ...]:
+    return _find_urls(text)
+
+
+def _find_urls(text: str) -> tuple[UrlInfo, ...]:
     out = []
     for m in URL_RE.finditer(text):
         host = split_host(m.group(1))
         scheme = m.group(0).split(":", 1)[0]
         out.append(UrlInfo(m.group(0), host, m.group(2), classify_host(host, m.group(2), scheme)))
-    return out
+    return tuple(out)
 
 
 _RANK = {"ip": 9, "paste": 9, "drop": 9, "tunnel": 9, "shortener": 8, "dyndns": 8, "http": 6,
@@ -791,7 +803,7 @@ class PasteSitePayload(SharedKeywordRule):
         # cheaper than visiting every line that holds one.
         for m in _RISKY_URL.finditer(doc.view):
             line = doc.line_of(m.start())
-            text = doc.line(line)
+            text = doc.line_around(m.start())
             url = worst_url(text[max(0, text.find("://") - 8):] if "://" in text else text)
             if _UPLOAD.search(text):
                 continue
@@ -940,9 +952,9 @@ class PasteIntoTerminalLure(SharedKeywordRule):
             return
         for m in self.finditer(doc, _LURE):
             line = doc.line_of(m.start())
-            text = doc.line(line)
+            text = doc.line_around(m.start())
             # The command may follow in the next lines or a code block right after.
-            follow = "\n".join(doc.line(i) for i in range(line + 1, min(line + 6, doc.line_count + 1)))
+            follow = "\n".join(doc.line(i)[:LONG_LINE] for i in range(line + 1, min(line + 6, doc.line_count + 1)))
             around = text + "\n" + follow
             urls = find_urls(around)
             bad = next((u for u in urls if u.bad), None)
@@ -1114,13 +1126,23 @@ class ReverseShell(SharedKeywordRule):
         r"x\.x\.x\.x|localhost|127\.0\.0\.1|\b10\.\d+\.\d+\.\d+|\b192\.168\.|\b172\.(?:1[6-9]|2\d|3[01])\.|"
         r"\b(?:192\.0\.2|198\.51\.100|203\.0\.113)\.",
         re.IGNORECASE)
-    _PUBLIC = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])|\b[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\."
-                         r"(?:com|net|org|io|dev|xyz|top|ru|cn|info|biz|cc|me|co|app|site|online|live|pw|tk)\b",
-                         re.IGNORECASE)
+    # Host-like tokens, matched as maximal runs (linear), then judged in Python: a nested
+    # "(label.)*tld" pattern backtracks polynomially on runs like "0.0.0.0.0...".
+    _HOSTISH = re.compile(r"[a-z0-9][a-z0-9.-]{0,252}", re.IGNORECASE)
+    _PUBLIC_TLDS = frozenset({"com", "net", "org", "io", "dev", "xyz", "top", "ru", "cn", "info", "biz", "cc",
+                              "me", "co", "app", "site", "online", "live", "pw", "tk"})
+
+    def _public_hosts(self, text: str) -> list[str]:
+        out = []
+        for tok in self._HOSTISH.findall(text):
+            tok = tok.strip(".-").lower()
+            if _IPV4.match(tok) or ("." in tok and tok.rsplit(".", 1)[-1] in self._PUBLIC_TLDS):
+                out.append(tok)
+        return out
 
     def _weigh(self, text: str) -> tuple[Severity | None, Confidence | None, str | None]:
         """Lab notes aim reverse shells at placeholders or private addresses; real ones at the internet."""
-        public = [h for h in self._PUBLIC.findall(text) if classify_host(h.lower()) not in ("local",)]
+        public = [h for h in self._public_hosts(text) if classify_host(h) not in ("local",)]
         if not public and self._PLACEHOLDER_HOST.search(text):
             return Severity.HIGH, Confidence.LOW, "Reverse shell aimed at a placeholder or private address"
         return None, None, None

@@ -31,6 +31,9 @@ class RuleError(Exception):
     """A rule definition is broken (duplicate ID, missing docs...)."""
 
 
+_EVIDENCE_KEEP = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """What a rule reports; the detect stage turns it into a ``Finding``."""
@@ -44,6 +47,11 @@ class Hit:
     end_line: int | None = None
     context: str | None = None
     file: str | None = None  # skill-level rules name the file; document rules leave it None
+
+    def __post_init__(self) -> None:
+        # Evidence is an excerpt: never hold a megabyte line per hit (a hostile file has many).
+        if len(self.evidence) > _EVIDENCE_KEEP:
+            object.__setattr__(self, "evidence", self.evidence[:_EVIDENCE_KEEP])
 
 
 _REGISTRY: dict[str, type[Rule]] = {}

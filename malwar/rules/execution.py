@@ -868,7 +868,7 @@ class RawIpUrl(SharedKeywordRule):
             if classify_host(m.group(1)) != "ip":
                 continue
             line = doc.line_of(m.start())
-            text = doc.line(line)
+            text = doc.line_around(m.start())
             ctx = doc.context(line)
             if _FETCH_CMD.search(text) or ctx.install_step or doc.layer is not None:
                 yield Hit(line, text.strip(), severity=Severity.HIGH,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from malwar.models import Category, Confidence, Severity
-from malwar.parse.document import Document
+from malwar.parse.document import LONG_LINE, Document
 from malwar.rules.base import Hit, line_regex
 from malwar.rules.prompt_injection import Anchored, lines_with
 
@@ -417,6 +417,7 @@ class AgentConfigTampering(_Base):
         # for in the 25 lines before each of them.
         lines = doc.lines
         reported: set[int] = set()
+        is_write: dict[int, bool] = {}
         spans: dict[int, int] = {}
         for a in self.anchors:
             spans.update(lines_with(doc, a))
@@ -426,10 +427,14 @@ class AgentConfigTampering(_Base):
                 continue
             for n in range(danger_line, max(0, danger_line - 25), -1):
                 text = lines[n - 1]
-                if _AGENT_CONFIG.search(text) and _WRITE.search(text):
+                # Each line is judged once, however many windows of a long line point at it.
+                writes = is_write.get(n)
+                if writes is None:
+                    writes = is_write[n] = bool(_AGENT_CONFIG.search(text) and _WRITE.search(text))
+                if writes:
                     if n not in reported:
                         reported.add(n)
-                        window = "\n".join(lines[n - 1:n + 25])
+                        window = "\n".join(x[:LONG_LINE] for x in lines[n - 1:n + 25])
                         found = {m.group(0).lower() for m in _DANGER.finditer(window)}
                         # Two independent safeguards switched off at once leaves no honest reading.
                         sev = Severity.CRITICAL if len(found) >= 2 else None

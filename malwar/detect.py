@@ -8,6 +8,7 @@ is how droppers talk too).
 from __future__ import annotations
 
 import hashlib
+from itertools import islice
 from collections.abc import Iterable
 
 from malwar.intel import IntelIndex
@@ -19,6 +20,7 @@ from malwar.rules.base import index_words
 
 HELP_URI = "https://malwar.readthedocs.io/en/latest/rules/{id}/"
 _EVIDENCE_MAX = 200
+MAX_HITS = 100  # per rule, per document
 
 
 def clean_evidence(text: str) -> str:
@@ -64,7 +66,9 @@ class Detector:
             for rule in self.doc_rules:
                 try:
                     if rule.applies_to(doc):
-                        raw.extend((rule, hit, doc) for hit in rule.check(doc))
+                        # A rule that has fired MAX_HITS times in one file has made its point;
+                        # stopping there bounds the work (and the report) on hostile input.
+                        raw.extend((rule, hit, doc) for hit in islice(rule.check(doc), MAX_HITS))
                 except Exception as exc:
                     errors.append(f"rule {rule.id} failed on {doc.path}: {type(exc).__name__}: {exc}")
         return _to_findings(raw), errors

@@ -42,11 +42,17 @@ _MAX_BLOB_CHARS = 1_000_000
 _ENCODED_BLOB = re.compile(r"[A-Za-z0-9+/=_\-]{24,}|(?:\\x[0-9a-fA-F]{2}){8,}")
 
 
+_UNPRINTABLE = re.compile(r"[^\t\n\r\x20-\x7e\u00a0-\ud7ff\ue000-\ufffc\U00010000-\U0010ffff]")
+_NOT_LETTER = re.compile(r"[^A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u4e00-\u9fff]+")
+
+
 def _printable_ratio(text: str) -> float:
+    """Share of printable characters, counted by regex (C speed) rather than char by char."""
     if not text:
         return 0.0
-    good = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
-    return good / len(text)
+    if text.isascii() and text.isprintable():
+        return 1.0
+    return 1.0 - len(_UNPRINTABLE.findall(text)) / len(text)
 
 
 def _as_text(raw: bytes) -> str | None:
@@ -67,7 +73,7 @@ def _as_text(raw: bytes) -> str | None:
     if _printable_ratio(text) < 0.9:
         return None
     # Require some shape of language: letters and at least one separator.
-    letters = sum(ch.isalpha() for ch in text)
+    letters = len(_NOT_LETTER.sub("", text))
     if letters < len(text) * 0.3 or not any(ch in text for ch in " ./:;|=&(-\n"):
         # A payload encoded twice (base64 of hex, ...) decodes to another blob, not to
         # language: keep it so that the next layer can open it.

@@ -131,7 +131,7 @@ class Rule:
         lower = doc.lower
         also = self.line_also
         for start, end in candidate_lines(doc, self.keywords):
-            if also and not any(a in lower[start:end] for a in also):
+            if also and not any(lower.find(a, start, end) != -1 for a in also):
                 continue
             yield from pat.finditer(view, start, end)
 

@@ -199,7 +199,7 @@ class SharedScanRule(Rule):
         assert pat is not None
         view, lower, also = doc.view, doc.lower, self.line_also
         for start, end in self.candidates(doc):
-            if also and not any(a in lower[start:end] for a in also):
+            if also and not any(lower.find(a, start, end) != -1 for a in also):
                 continue
             yield from pat.finditer(view, start, end)
 

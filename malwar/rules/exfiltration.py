@@ -433,7 +433,10 @@ class DnsExfiltration(SharedScanRule):
             lineno = doc.line_of(m.start())
             label = m.group("label") or ""
             text = around(doc, m)
-            if label.startswith(("$(", "`")) or re.search(r"\bfor\b|chunk|base64|xxd|encod", text, re.I):
+            if re.search(r"\bfor\b|\bwhile\b|chunk|base64|base32|xxd|encod|split\b|\bfold\b", text, re.I):
+                # Data cut into labels and sent query by query: the shape of a DNS exfil loop.
+                yield Hit(lineno, text.strip(), severity=Severity.CRITICAL)
+            elif label.startswith(("$(", "`")):
                 yield Hit(lineno, text.strip())
             else:
                 yield Hit(lineno, text.strip(), severity=Severity.MEDIUM, confidence=Confidence.MEDIUM)

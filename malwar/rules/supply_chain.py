@@ -294,7 +294,10 @@ class TyposquatPackage(_InstallRule):
             homoglyph = (ref.ecosystem == "npm" and ref.raw != ref.raw.lower()) or (
                 _CONFUSABLE.search(ref.name) is not None and not _CONFUSABLE.search(target))
             strong = homoglyph or ctx.install_step or ctx.in_code
+            # Look-alike characters (capital I for l, 0 for o) are chosen to deceive a reader;
+            # no honest typo produces them, so they convict on their own.
             yield Hit(ref.line, f"{ref.command} {ref.raw}  (looks like {target})",
+                      severity=Severity.CRITICAL if homoglyph else None,
                       confidence=Confidence.HIGH if strong else Confidence.MEDIUM,
                       title=f"Install of '{ref.raw}', one typo away from popular '{target}'")
 

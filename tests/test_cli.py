@@ -358,3 +358,11 @@ def test_rules_show_unknown_rule() -> None:
     result = run("rules", "show", "MW-9999")
     assert result.exit_code == 2
     assert "MW-9999" in one_line_error(result.stderr)
+
+
+@pytest.mark.parametrize("args", [["scan"], ["scan", "x", "--format", "xml"], ["frobnicate"]])
+def test_usage_errors_are_one_line_from_the_real_entry_point(args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "malwar", *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    one_line_error(proc.stderr)

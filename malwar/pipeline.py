@@ -8,12 +8,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from malwar.detect import Detector
 from malwar.ingest import InputError, discover, load_text
 from malwar.intel import IntelIndex
-from malwar.models import Confidence, Finding, Severity, Skill, ScanResult, Category
+from malwar.models import Category, Confidence, Finding, ScanResult, Severity, Skill
 from malwar.parse import parse_skill
 from malwar.score import decide, risk_score
 from malwar.settings import ScanLimits
@@ -22,7 +22,7 @@ from malwar.suppress import Baseline
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    limits: ScanLimits = ScanLimits()
+    limits: ScanLimits = field(default_factory=ScanLimits)
     baseline: Baseline | None = None
 
 
@@ -93,8 +93,9 @@ def _scan_one(target: str) -> list[ScanResult] | str:
 
 def expand_targets(targets: Sequence[str]) -> list[str]:
     """Split folder-of-skills targets into one work item per skill, keeping the given order."""
-    from malwar.ingest.discover import _is_skill_dir, _skill_roots
     from pathlib import Path
+
+    from malwar.ingest.discover import _is_skill_dir, _skill_roots
 
     items: list[str] = []
     for target in targets:

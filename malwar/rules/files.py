@@ -172,7 +172,7 @@ class EncryptedArchive(Rule):
     confidence = Confidence.HIGH
     skill_level = True
     context_sensitive = False
-    _REASONS = {"archive-encrypted": None, "archive-path-traversal": None, "archive-bomb": None}
+    _REASONS = frozenset({"archive-encrypted", "archive-path-traversal", "archive-bomb"})
     matches = ({"SKILL.md": "# Tool\n", "payload.zip": _encrypted_zip_example()},)
     ignores = ("# Tool\n\nNo archives here.\n",)
 

@@ -8,8 +8,8 @@ is how droppers talk too).
 from __future__ import annotations
 
 import hashlib
-from itertools import islice
 from collections.abc import Iterable
+from itertools import islice
 
 from malwar.intel import IntelIndex
 from malwar.models import Confidence, Finding, Severity, Skill
@@ -20,7 +20,7 @@ from malwar.rules.base import index_words
 
 HELP_URI = "https://malwar.readthedocs.io/en/latest/rules/{id}/"
 _EVIDENCE_MAX = 200
-MAX_HITS = 100  # per rule, per document
+MAX_HITS = 25  # per rule, per document
 
 
 def clean_evidence(text: str) -> str:

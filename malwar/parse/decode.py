@@ -32,13 +32,15 @@ def _mask_table(chars: bytes) -> bytes:
 
 _B64_TABLE = _mask_table(_B64_CHARS)
 _HEX_TABLE = _mask_table(_HEX_CHARS)
-_HEX_ESCAPED = re.compile(r"(?:\\x[0-9a-fA-F]{2}){8,}")
+# Patterns start with a literal so the regex engine can jump between candidates.
+_HEX_ESCAPED = re.compile(r"\\x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){7,}")
 # Escapes with short words between them: quote() leaves letters, digits and "-._~" as they are.
-_URL_ENC = re.compile(r"(?:%[0-9a-fA-F]{2}[^%\s\"'<>]{0,16}){6,}")
+_URL_ENC = re.compile(r"%[0-9a-fA-F]{2}[^%\s\"'<>]{0,16}(?:%[0-9a-fA-F]{2}[^%\s\"'<>]{0,16}){5,}")
 _CHARCODES = re.compile(r"(?:\d{2,3}\s*,\s*){8,}\d{2,3}")
 _TAGS = re.compile("[\U000e0000-\U000e007f]{4,}")
 _ROT13_CUE = re.compile(r"rot[_\-\s]?13|codecs\.decode\([^)\n]{0,200}rot", re.IGNORECASE)
 _MAX_BLOB_CHARS = 1_000_000
+_ROT13_CONTEXT = 10  # lines decoded on each side of a rot13 mention
 _ENCODED_BLOB = re.compile(r"[A-Za-z0-9+/=_\-]{24,}|(?:\\x[0-9a-fA-F]{2}){8,}")
 
 
@@ -149,15 +151,30 @@ def _candidates(doc: Document) -> list[tuple[str, int, str]]:
             text = unquote(blob)
             if text != blob and _printable_ratio(text) > 0.9:
                 out.append(("url-encoding", start, text))
-    if "," in view and ("fromcharcode" in lower or "chr(" in lower or "bytes(" in lower):
-        for m in _CHARCODES.finditer(view):
+    code_calls = ("fromcharcode", "chr(", "bytes(")
+    for span_start, span_end in (doc.lines_with(code_calls) if "," in view else ()):
+        for m in _CHARCODES.finditer(view, span_start, span_end):
             nums = [int(n) for n in re.findall(r"\d+", m.group(0))]
             if all(9 <= n < 127 for n in nums):
                 text = "".join(chr(n) for n in nums)
                 if _as_text(text.encode()):
                     out.append(("char-codes", m.start(), text))
-    if ("rot" in lower and ("rot13" in lower or "rot_13" in lower or "rot-13" in lower)) and _ROT13_CUE.search(view):
-        out.append(("rot13", 0, codecs.encode(view, "rot13")))
+    if "rot" in lower and ("rot13" in lower or "rot_13" in lower or "rot-13" in lower):
+        # ROT13 cannot be recognised by its alphabet: decode the lines around each mention
+        # (the strings a script passes to its rot13 call), not the whole file.
+        lines = doc.lines
+        done: set[int] = set()
+        cue_lines = doc.lines_with(("rot13", "rot_13", "rot-13", "rot 13", "'rot"))
+        for m in (m for a, b in cue_lines for m in _ROT13_CUE.finditer(view, a, b)):
+            line = doc.line_of(m.start())
+            first = max(1, line - _ROT13_CONTEXT)
+            if first in done:
+                continue
+            done.add(first)
+            window = "\n".join(x[:4096] for x in lines[first - 1:line + _ROT13_CONTEXT])
+            out.append(("rot13", doc.line_starts[first - 1], codecs.encode(window, "rot13")))
+            if len(done) >= 20:
+                break
     text = doc.text
     if not text.isascii():
         line, counted = 0, 0
@@ -184,6 +201,8 @@ def decode_layers(doc: Document, limits: ScanLimits, depth: int = 0,
     for layer, offset, text in _candidates(doc):
         if budget[0] <= 0 or budget[1] <= 0:
             break
+        if len(text) > budget[1]:
+            text = text[: budget[1]]  # the byte budget bounds the work decoded payloads can cause
         if text in seen:
             continue
         seen.add(text)

@@ -102,55 +102,13 @@ _ARCHIVE = re.compile(r"\b(?:tar|zip|7z|compress-archive|make_archive)\b", re.IG
 
 
 def keyword_spans(doc: Document, keyword: str) -> list[tuple[int, int]]:
-    """Candidate spans for ``keyword``, memoised on the document.
-
-    Positions come from the engine's one-pass keyword index (``Document.positions``).
-    A normal line is one span; on a huge line (minified code, a hostile one-line
-    file) each occurrence gets a bounded window instead, so no rule ever runs its
-    patterns over the whole line.
-    """
-    memo: dict[str, list[tuple[int, int]]] = doc.__dict__.setdefault("_mw_keyword_spans", {})
-    found = memo.get(keyword)
-    if found is not None:
-        return found
-    found = []
-    positions = doc.positions(keyword)
-    if positions:
-        starts = doc.line_starts
-        size = len(doc.view)
-        last_line = -1
-        covered = -1
-        for pos in positions:
-            i = bisect_right(starts, pos) - 1
-            start = starts[i]
-            end = starts[i + 1] - 1 if i + 1 < len(starts) else size
-            if end - start > LONG_LINE:
-                if pos < covered:
-                    continue  # already inside the last window's core
-                found.append((max(start, pos - _HALF), min(end, pos + 2 * _HALF)))
-                covered = pos + _HALF
-            elif i != last_line:
-                found.append((start, end))
-            last_line = i
-    memo[keyword] = found
-    return found
-
-
-LONG_LINE = 4000
-_HALF = 600  # every pattern of these modules spans less than this
+    """Candidate spans for ``keyword``: the engine's lines (long lines as bounded windows)."""
+    return doc.lines_with((keyword,))
 
 
 def shared_candidate_lines(doc: Document, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Candidate spans of all ``keywords``, sorted, overlapping windows merged."""
-    spans = sorted({span for kw in keywords for span in keyword_spans(doc, kw)})
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
+    """Candidate spans of all ``keywords``, sorted (shared index, cached per document)."""
+    return doc.lines_with(tuple(keywords))
 
 
 # Anchor words shared by many rules (literals: the engine finds them all in one pass).

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from malwar.models import Category, Confidence, Severity
 from malwar.parse.document import _NEGATIVE_CUES as NEGATIVE_CUES
-from malwar.parse.document import Document
+from malwar.parse.document import LONG_LINE, Document
 from malwar.rules.base import Hit, line_regex
 from malwar.rules.credentials import (
     AGENT_CREDS,
@@ -27,7 +27,6 @@ from malwar.rules.credentials import (
     GATE_DOT,
     GATE_SLASH,
     KEYCHAIN,
-    LONG_LINE,
     SSH_PRIVATE,
     SYSTEM_PASSWORDS,
     WALLET,

@@ -55,7 +55,9 @@ class _SecretRule(SharedScanRule):
         seen: set[str] = set()
         for m in self.finditer(doc):
             secret = m.group(0)
-            if secret in seen or not looks_real(secret, m.group(self.body_group)):
+            # Patterns with alternatives name one body group per alternative; take the one that matched.
+            body = m.group(self.body_group) or next((g for g in m.groups() if g is not None), secret)
+            if secret in seen or not looks_real(secret, body):
                 continue
             seen.add(secret)
             lineno = doc.line_of(m.start())
@@ -149,12 +151,6 @@ class HardcodedSourceControlToken(_SecretRule):
         r"|glpat-(?P<b3>[A-Za-z0-9_-]{20})|npm_(?P<b4>[A-Za-z0-9]{36}))(?![A-Za-z0-9_])"
     )
 
-    def check(self, doc: Document) -> Iterator[Hit]:
-        for m in self.finditer(doc):
-            body = next(g for g in m.groups() if g is not None)
-            if looks_real(m.group(0), body):
-                yield from self.report(doc, doc.line_of(m.start()), m.group(0))
-
     matches = (
         "export GITHUB_TOKEN=ghp_7Hk2mQ9xZ4pL1vB8nR3tY6wC0dF5gJ2sA9eU\n",
         "```\n//npm.internal.example/:_authToken=npm_Q4w8E2r6T1y9U3i7O5p0A2s4D6f8G1h3J5k7\n```\n",
@@ -229,12 +225,6 @@ class HardcodedServiceToken(_SecretRule):
         r"(?<![A-Za-z0-9])(?:xox[bpas]-(?P<body>[0-9]{6,14}-[0-9A-Za-z-]{10,80})|xapp-(?P<b2>\d-[A-Za-z0-9-]{20,120})"
         r"|[sr]k_live_(?P<b3>[0-9A-Za-z]{20,120}))"
     )
-
-    def check(self, doc: Document) -> Iterator[Hit]:
-        for m in self.finditer(doc):
-            body = next(g for g in m.groups() if g is not None)
-            if looks_real(m.group(0), body):
-                yield from self.report(doc, doc.line_of(m.start()), m.group(0))
 
     matches = (
         "SLACK_BOT_TOKEN=xoxb-2847193650-5839201746-Kq8Zr4Lx2Nc7Vb1Mk9Pw3Ty6\n",

@@ -81,7 +81,7 @@ def load_baseline(path: str | Path) -> Baseline:
         if not isinstance(item, dict):
             raise BaselineError(f"{where}: not an object")
         fp, rule, reason = item.get("fingerprint"), item.get("rule_id"), item.get("reason")
-        if not all(isinstance(v, str) and v for v in (fp, rule, reason)):
+        if not (isinstance(fp, str) and fp and isinstance(rule, str) and rule and isinstance(reason, str) and reason):
             raise BaselineError(f"{where}: needs non-empty 'fingerprint', 'rule_id' and 'reason'")
         entries[fp] = BaselineEntry(fp, rule, str(item.get("file", "")), str(item.get("evidence", "")),
                                     reason, _check_date(item.get("expires"), where))

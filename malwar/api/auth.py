@@ -157,4 +157,4 @@ def _is_openapi(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    return connection.scope.get("state", {}).get("principal")  # type: ignore[no-any-return]
+    return connection.scope.get("state", {}).get("principal")

@@ -41,7 +41,7 @@ def problem_response(request: Request[Any, Any, Any], status: int, detail: str,
         "detail": detail,
         "instance": request.url.path,
     }
-    request_id = request.scope.get("state", {}).get("request_id")  # type: ignore[attr-defined]
+    request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         body["request_id"] = request_id
     if isinstance(extra, dict):
@@ -74,7 +74,7 @@ def store_error_handler(request: Request[Any, Any, Any], exc: StoreError) -> Res
     if metrics is not None:
         metrics.db_errors.labels("request").inc()
     log(logging.ERROR, "database error", error=str(exc)[:300],
-        request_id=request.scope.get("state", {}).get("request_id"))  # type: ignore[attr-defined]
+        request_id=request.scope.get("state", {}).get("request_id"))
     return problem_response(request, 503, "The database is unavailable; retry shortly",
                             headers={"Retry-After": "2"})
 
@@ -82,7 +82,7 @@ def store_error_handler(request: Request[Any, Any, Any], exc: StoreError) -> Res
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logging.getLogger("malwar.api").error(
         "unhandled error", exc_info=exc,
-        extra={"fields": {"request_id": request.scope.get("state", {}).get("request_id")}})  # type: ignore[attr-defined]
+        extra={"fields": {"request_id": request.scope.get("state", {}).get("request_id")}})
     return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR,
                             "An internal error occurred; it has been logged with the request id")
 

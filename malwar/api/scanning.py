@@ -125,7 +125,7 @@ class ScanService:
         self._min_verdict = Verdict(settings.webhook_min_verdict)
 
     @property
-    def limits(self):  # type: ignore[no-untyped-def]
+    def limits(self):
         return self.options.limits
 
     def scanner(self, refresh: bool = False) -> Scanner:

@@ -35,12 +35,14 @@ def create(
         fail(errors[0])
     try:
         doc = build_baseline(results, reason, expires)
+        entries = doc["entries"]
+        assert isinstance(entries, list)  # build_baseline always writes a list of entries
         if merge and output.exists():
             old = load_baseline(output)
-            known = {e["fingerprint"] for e in doc["entries"]}  # type: ignore[index,union-attr]
+            known = {e["fingerprint"] for e in entries}
             for entry in old.entries.values():
                 if entry.fingerprint not in known:
-                    doc["entries"].append({  # type: ignore[union-attr]
+                    entries.append({
                         "fingerprint": entry.fingerprint, "rule_id": entry.rule_id, "file": entry.file,
                         "evidence": entry.evidence, "reason": entry.reason,
                         **({"expires": entry.expires} if entry.expires else {}),
@@ -51,7 +53,7 @@ def create(
         output.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
-    sys.stderr.write(f"malwar: wrote {len(doc['entries'])} entries to {output}\n")  # type: ignore[arg-type]
+    sys.stderr.write(f"malwar: wrote {len(entries)} entries to {output}\n")
 
 
 @baseline_app.command("show")

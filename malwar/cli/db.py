@@ -25,7 +25,7 @@ def database_path(db: str | None) -> str:
     return settings.db_path
 
 
-def open_db(db: str | None):  # type: ignore[no-untyped-def]
+def open_db(db: str | None):
     from malwar.store import StoreError, open_store
 
     path = database_path(db)

@@ -30,7 +30,7 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(enabled: bool):
     if not enabled:
         return None, None
     from rich.console import Console

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
+from typing import Protocol
 
 from malwar.models import Category, Confidence, Severity
 from malwar.parse.document import CodeBlock, Document
@@ -186,7 +187,15 @@ def in_code(doc: Document, lineno: int) -> bool:
     return block_at(doc, lineno) is not None
 
 
-def around(doc: Document, m: re.Match[str], radius: int = 300) -> str:
+class MatchSpan(Protocol):
+    """What ``around`` and ``read_kind`` use of a match: its offsets in the document view."""
+
+    def start(self) -> int: ...
+
+    def end(self) -> int: ...
+
+
+def around(doc: Document, m: MatchSpan, radius: int = 300) -> str:
     """The line of a match, clipped to ``radius`` characters each side: per-match checks stay linear
     on a hostile file that is one 10 MB line."""
     view = doc.view
@@ -197,7 +206,7 @@ def around(doc: Document, m: re.Match[str], radius: int = 300) -> str:
     return view[start:end]
 
 
-def read_kind(doc: Document, m: re.Match[str], lineno: int) -> str | None:
+def read_kind(doc: Document, m: MatchSpan, lineno: int) -> str | None:
     """'strong', 'weak' or 'prose' when the line around ``m`` reads the path it names; else None."""
     text = around(doc, m)
     view = doc.view

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import ClassVar
 
 from malwar.models import Category, Confidence, Severity
 from malwar.parse.document import LONG_LINE, Document, is_negative
@@ -393,9 +394,9 @@ class RemoteScriptPipedToShell(SharedKeywordRule):
                     break
             if evidence is None:
                 for pat in (_SUBST, _PS_CRADLE, _PY_EXEC):
-                    m = pat.search(text)
-                    if m:
-                        evidence = m.group(0)
+                    found = pat.search(text)
+                    if found:
+                        evidence = found.group(0)
                         break
             if evidence is None:
                 continue
@@ -562,7 +563,7 @@ def download_events(doc: Document) -> list[DownloadEvent]:
 class _DownloadRule(SharedKeywordRule):
     """Shared machinery for the rules that follow a downloaded file."""
 
-    keywords = _DOWNLOAD_WORDS
+    keywords: ClassVar[tuple[str, ...]] = _DOWNLOAD_WORDS
     event_kinds: tuple[str, ...] = ()
     unaligned = Severity.MEDIUM
     aligned = Severity.LOW

@@ -99,7 +99,7 @@ def _source_strength(doc: Document, lineno: int, start: int, end: int) -> str | 
         if len({m.group(0).lower() for m in strong}) >= 2:
             return "strong"  # a list of credential paths is a harvest list, read verb or not
         for m in strong[:20]:
-            if read_kind(doc, _Shifted(m, start), lineno) in ("strong", "weak"):  # type: ignore[arg-type]
+            if read_kind(doc, _Shifted(m, start), lineno) in ("strong", "weak"):
                 return "strong"
         if "security " in low and ("dump-keychain" in low or "find-" in low):
             return "strong"

@@ -94,7 +94,7 @@ def install_refs(doc: Document) -> list[PackageRef]:
     """Every package named by an install command in ``doc`` (cached per document)."""
     cached = doc.__dict__.get("_mw_install_refs")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     refs: list[PackageRef] = []
     for line, text in logical_lines(doc, _INSTALL_WORDS, _INSTALL_VERBS):
         for eco, pat in (("pypi", _PY_INSTALL), ("npm", _JS_INSTALL)):

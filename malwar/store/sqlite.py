@@ -257,7 +257,8 @@ class SQLiteStore:
         return bytes(rows[0][0])
 
     def list_scans(self, query: ScanQuery) -> ScanPage:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if query.cursor is not None:
             where.append("id < ?")
             params.append(query.cursor)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-
 from typing import Any
 
 from malwar.rules import Rule, all_rules
@@ -86,9 +85,7 @@ def _param_row(param: Any) -> str:
     if _is_option(param):
         names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
         default = param.default
-        if getattr(param, "is_flag", False) and not param.secondary_opts:
-            shown = ""
-        elif default is None or default == () or callable(default):
+        if (getattr(param, "is_flag", False) and not param.secondary_opts) or default is None or default == () or callable(default):
             shown = ""
         else:
             value = getattr(default, "value", default)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from malwar.models import FileKind, Skill
 from malwar.ingest.discover import make_file
+from malwar.models import FileKind, Skill
 from malwar.pipeline import Scanner
 from malwar.settings import ScanLimits
 

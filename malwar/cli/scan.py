@@ -12,7 +12,7 @@ import typer
 from malwar.cli.app import app, fail
 from malwar.ingest import InputError
 from malwar.models import ScanResult, Verdict
-from malwar.pipeline import ScanOptions, Scanner, scan_many
+from malwar.pipeline import Scanner, ScanOptions, scan_many
 from malwar.report import render
 from malwar.suppress import BaselineError, load_baseline
 

@@ -11,8 +11,8 @@ dropper.
 
 from __future__ import annotations
 
-import ipaddress
 import functools
+import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass

@@ -493,10 +493,10 @@ _INDEX_OPT = re.compile(
     r"pip_index_url|uv_index_url|uv_extra_index_url|npm_config_registry|(?<![\w-])registry|extra-index-url|"
     r"index-url|--index|--default-index)\s*[= ]\s*[\"']?((?:https?|ftp)://[^\s\"'`;&|)]{1,300})",
     re.IGNORECASE)
+# Well-known vendor indexes and mirrors. (The default registries themselves are not named
+# in this repository; pointing an install at them explicitly is rare and at most a caution.)
 _TRUSTED_INDEXES = (
-    "download.pytorch.org",
-    "pypi.nvidia.com", "pypi.ngc.nvidia.com", 
-    "npm.pkg.github.com", "registry.npmmirror.com", "registry.npm.taobao.org", "mirrors.aliyun.com",
+    "download.pytorch.org", "pypi.nvidia.com", "pypi.ngc.nvidia.com", "npm.pkg.github.com", "registry.npmmirror.com", "registry.npm.taobao.org", "mirrors.aliyun.com",
     "pypi.tuna.tsinghua.edu.cn", "mirrors.tuna.tsinghua.edu.cn", "mirrors.cloud.tencent.com", "pypi.douban.com",
     "mirrors.ustc.edu.cn", "repo.huaweicloud.com", "data.pyg.org", "download.openmmlab.com",
     "storage.googleapis.com", "pkgs.dev.azure.com", "jfrog.io", "cloudsmith.io", "fury.io", "gitlab.com",

@@ -93,18 +93,26 @@ class Rule:
         _REGISTRY[cls.id] = cls
 
     # -- running ---------------------------------------------------------------
+    def __init__(self, intel: IntelIndex | None = None) -> None:
+        # The threat-intelligence index (bundled pack plus database), given by the engine.
+        self.intel = intel
+        self._gate = tuple(self.gate_words())  # fixed per rule: computed once, not per document
+
+    def gate_words(self) -> tuple[str, ...]:
+        """The literal words that gate this rule; the engine indexes them once per document."""
+        return self.keywords
+
     def applies_to(self, doc: Document) -> bool:
         if doc.layer is not None and not self.scan_layers:
             return False
         if doc.layer is None and doc.kind not in self.file_kinds:
             return False
-        if not self.keywords:
-            return True
-        return any(doc.has(k) for k in self.keywords)
+        words = self._gate
+        return not words or any(doc.has(k) for k in words)
 
-    def __init__(self, intel: IntelIndex | None = None) -> None:
-        # The threat-intelligence index (bundled pack plus database), given by the engine.
-        self.intel = intel
+    def candidates(self, doc: Document) -> list[tuple[int, int]]:
+        """Spans of the lines holding a gate word (long lines as bounded windows)."""
+        return candidate_lines(doc, self._gate)
 
     def check_skill(self, skill: Skill, docs: list[Document]) -> Iterator[Hit]:
         """Skill-level checks (files, archives, coverage). Document rules leave this empty."""
@@ -125,12 +133,12 @@ class Rule:
         pat = pattern or self.pattern
         assert pat is not None
         view = doc.view
-        if not self.keywords:
+        if not self._gate:
             yield from pat.finditer(view)
             return
         lower = doc.lower
         also = self.line_also
-        for start, end in candidate_lines(doc, self.keywords):
+        for start, end in self.candidates(doc):
             if also and not any(lower.find(a, start, end) != -1 for a in also):
                 continue
             yield from pat.finditer(view, start, end)
@@ -166,8 +174,8 @@ def index_words(rules: list[Rule]) -> set[str]:
     """Every literal a rule declares for gating: the detect stage indexes them in one pass."""
     words: set[str] = set()
     for rule in rules:
-        for attr in ("keywords", "anchors", "index_words"):
-            words.update(w for w in getattr(rule, attr, ()) if isinstance(w, str) and w)
+        words.update(w for w in rule._gate if isinstance(w, str) and w)
+        words.update(w for w in getattr(rule, "index_words", ()) if isinstance(w, str) and w)
     return words
 
 

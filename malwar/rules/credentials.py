@@ -139,28 +139,8 @@ class SharedScanRule(Rule):
     def anchors(self) -> tuple[str, ...]:
         return (*self.gates, *self.keywords)
 
-    def _anchors(self) -> tuple[str, ...]:
+    def gate_words(self) -> tuple[str, ...]:
         return self.anchors
-
-    def applies_to(self, doc: Document) -> bool:
-        if doc.layer is not None and not self.scan_layers:
-            return False
-        if doc.layer is None and doc.kind not in self.file_kinds:
-            return False
-        anchors = self.anchors
-        return not anchors or any(doc.has(k) for k in anchors)
-
-    def candidates(self, doc: Document) -> list[tuple[int, int]]:
-        return shared_candidate_lines(doc, self._anchors())
-
-    def finditer(self, doc: Document, pattern: re.Pattern[str] | None = None) -> Iterator[re.Match[str]]:
-        pat = pattern or self.pattern
-        assert pat is not None
-        view, lower, also = doc.view, doc.lower, self.line_also
-        for start, end in self.candidates(doc):
-            if also and not any(lower.find(a, start, end) != -1 for a in also):
-                continue
-            yield from pat.finditer(view, start, end)
 
 
 def block_at(doc: Document, lineno: int) -> CodeBlock | None:

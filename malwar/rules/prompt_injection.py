@@ -90,12 +90,8 @@ class Anchored(Rule):
 
     anchors: tuple[str, ...] = ()
 
-    def applies_to(self, doc: Document) -> bool:
-        if doc.layer is not None and not self.scan_layers:
-            return False
-        if doc.layer is None and doc.kind not in self.file_kinds:
-            return False
-        return not self.anchors or any(present(doc, a) for a in self.anchors)
+    def gate_words(self) -> tuple[str, ...]:
+        return self.anchors
 
     def finditer(self, doc: Document, pattern: re.Pattern[str] | None = None) -> Iterator[re.Match[str]]:
         pat = pattern or self.pattern
